@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def school(request):
+    """The school's name and the navigation the signed-in person may use."""
+    return {
+        "school_name": school_name(),
+        "navigation": navigation_for(request),
+    }
+
+
+def school_name() -> str:
+    from schoolgate.addons.selectors import get_addon_settings
+
+    return get_addon_settings().school_name or settings.SCHOOLGATE["SCHOOL_NAME"]
+
+
+def navigation_for(request) -> list[dict]:
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return []
+    items = []
+    if user.is_staff:
+        items += [
+            {"label": _("Data Dashboard"), "url": reverse("mis:dashboard")},
+            {"label": _("Sync"), "url": reverse("mis:sync")},
+        ]
+    path = request.path
+    for item in items:
+        item["active"] = path.startswith(item["url"])
+    return items

@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from schoolgate.mis.snapshot import Snapshot
+
+
+def read(path: Path, *, name: str) -> Snapshot:
+    raise NotImplementedError

@@ -1,0 +1,187 @@
+"""The MIS mirror: what the school's MIS holds, keyed by the MIS's own ids.
+
+Only the sync engine (`schoolgate.mis.sync`) writes these tables."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Pupil(models.Model):
+    mis_id = models.CharField(max_length=100, unique=True)
+    upn = models.CharField(_("UPN"), max_length=13, blank=True, db_index=True)
+    legal_forename = models.CharField(max_length=100)
+    legal_surname = models.CharField(max_length=100)
+    preferred_forename = models.CharField(max_length=100, blank=True)
+    preferred_surname = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    year_group = models.SmallIntegerField(null=True, blank=True, db_index=True)
+    on_roll = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        ordering = ["legal_surname", "legal_forename"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def forename(self) -> str:
+        return self.preferred_forename or self.legal_forename
+
+    @property
+    def surname(self) -> str:
+        return self.preferred_surname or self.legal_surname
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.forename} {self.surname}"
+
+
+class Contact(models.Model):
+    mis_id = models.CharField(max_length=200, unique=True)
+    title = models.CharField(max_length=30, blank=True)
+    forename = models.CharField(max_length=100, blank=True)
+    surname = models.CharField(max_length=100, blank=True)
+    # As the MIS holds it (trimmed), and the normalised key: '' when missing or invalid.
+    email = models.CharField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, blank=True, db_index=True)
+    phones = models.JSONField(default=list, blank=True)  # [{"type": "M", "number": "..."}]
+
+    class Meta:
+        ordering = ["surname", "forename"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.title, self.forename, self.surname) if p)
+
+    @property
+    def has_invalid_email(self) -> bool:
+        return bool(self.email) and not self.email_key
+
+
+class PupilContact(models.Model):
+    """The pupil-contact relationship; PR and priority belong here, not to the person."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="contact_links")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="pupil_links")
+    relationship = models.CharField(max_length=60, blank=True)
+    parental_responsibility = models.BooleanField(default=False)
+    priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    court_order = models.BooleanField(default=False)
+    no_contact = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "contact"], name="unique_pupil_contact")
+        ]
+        indexes = [models.Index(fields=["contact", "pupil"])]
+        ordering = ["priority"]
+
+    def __str__(self):
+        return f"{self.contact} → {self.pupil}"
+
+
+class Staff(models.Model):
+    mis_id = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=30, blank=True)
+    forename = models.CharField(max_length=100, blank=True)
+    surname = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, blank=True, db_index=True)
+    role = models.CharField(max_length=100, blank=True)
+    # Staff who leave stay referenced by past evenings, so they are retired, not deleted.
+    current = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        ordering = ["surname", "forename"]
+        verbose_name_plural = "staff"
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.title and self.surname:
+            return f"{self.title} {self.forename[:1]} {self.surname}".replace("  ", " ")
+        return " ".join(p for p in (self.forename, self.surname) if p)
+
+
+class TeachingGroup(models.Model):
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", _("Registration group")
+        CLASS = "class", _("Class")
+
+    mis_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    name = models.CharField(max_length=100)
+    subject = models.CharField(max_length=100, blank=True)
+    year_group = models.SmallIntegerField(null=True, blank=True)
+    current = models.BooleanField(default=True, db_index=True)
+    pupils = models.ManyToManyField(Pupil, through="GroupMembership", related_name="groups")
+    teachers = models.ManyToManyField(Staff, through="GroupTeacher", related_name="groups")
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE)
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "pupil"], name="unique_group_member")
+        ]
+        indexes = [models.Index(fields=["pupil", "group"])]
+
+
+class GroupTeacher(models.Model):
+    group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "staff"], name="unique_group_teacher")
+        ]
+
+
+class SyncRun(models.Model):
+    """The report of one sync, kept as history."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        UPLOAD = "upload", _("Upload on the Sync page")
+        COMMAND = "command", _("Command line")
+        SCHEDULED = "scheduled", _("Scheduled drop folder")
+        API = "api", _("API")
+
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    source_format = models.CharField(max_length=40, blank=True)
+    files = models.JSONField(default=list)
+    full = models.BooleanField(default=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Sync {self.pk} ({self.status})"

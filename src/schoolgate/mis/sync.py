@@ -1,0 +1,385 @@
+"""The sync engine: compare a snapshot with the mirror and apply the difference.
+
+Everything is applied in one transaction, so a file that is bad anywhere changes
+nothing, and loading the same data twice changes nothing."""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from schoolgate.core.emails import email_key
+from schoolgate.mis.models import (
+    Contact,
+    GroupMembership,
+    GroupTeacher,
+    Pupil,
+    PupilContact,
+    Staff,
+    SyncRun,
+    TeachingGroup,
+)
+from schoolgate.mis.snapshot import InvalidSource, Problem, Snapshot
+
+# Sent inside the sync's transaction once the mirror holds the new data, so that
+# work which follows from it (e.g. automatic account generation) commits or rolls
+# back with the sync. Receivers get `run` (the SyncRun) and `counts`.
+mis_synced = Signal()
+
+BATCH = 2000
+
+PUPIL_FIELDS = (
+    "upn",
+    "legal_forename",
+    "legal_surname",
+    "preferred_forename",
+    "preferred_surname",
+    "date_of_birth",
+    "year_group",
+    "on_roll",
+)
+CONTACT_FIELDS = ("title", "forename", "surname", "email", "email_key", "phones")
+LINK_FIELDS = ("relationship", "parental_responsibility", "priority", "court_order", "no_contact")
+STAFF_FIELDS = ("title", "forename", "surname", "email", "email_key", "role", "current")
+GROUP_FIELDS = ("kind", "name", "subject", "year_group", "current")
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "changed": self.changed, "removed": self.removed}
+
+
+@dataclass
+class SyncResult:
+    counts: dict[str, Counts] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts_dict(self) -> dict:
+        return {kind: c.as_dict() for kind, c in self.counts.items()}
+
+
+def sync_mis(
+    paths: Iterable[str | Path],
+    *,
+    trigger: str,
+    started_by=None,
+    source_format: str | None = None,
+    display_names: dict[str, str] | None = None,
+) -> SyncRun:
+    """Read the files, apply them to the mirror in one transaction, and keep a report.
+
+    Returns the SyncRun; its status says whether the mirror changed. Bad files leave
+    the mirror exactly as it was and the report's errors say what and where."""
+    from schoolgate.mis.importers import read_sources
+
+    paths = [Path(p) for p in paths]
+    names = [(display_names or {}).get(str(p), p.name) for p in paths]
+    run = SyncRun.objects.create(trigger=trigger, started_by=started_by, files=names)
+    started = time.perf_counter()
+    try:
+        snapshot = read_sources(paths, source_format=source_format, display_names=display_names)
+        run.source_format = snapshot.source_format
+        run.full = snapshot.full
+        with transaction.atomic():
+            result = apply_snapshot(snapshot)
+            run.counts = result.counts_dict()
+            run.warnings = snapshot.warnings + result.warnings
+            run.status = SyncRun.Status.SUCCEEDED
+            _finish(run, started)
+            mis_synced.send(sender=SyncRun, run=run, counts=run.counts)
+    except InvalidSource as error:
+        run.status = SyncRun.Status.FAILED
+        run.errors = [p.as_dict() for p in error.problems]
+        _finish(run, started)
+    return run
+
+
+def _finish(run: SyncRun, started: float) -> None:
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    run.save()
+
+
+def apply_snapshot(snapshot: Snapshot) -> SyncResult:
+    """Make the mirror match the snapshot for the kinds it covers. Call in a transaction."""
+    result = SyncResult()
+    full = snapshot.full
+    covers = snapshot.covers
+
+    # Pupils: absent from a full sync means off roll, never deleted.
+    pupil_rows = {
+        mis_id: (
+            row.upn,
+            row.legal_forename,
+            row.legal_surname,
+            row.preferred_forename,
+            row.preferred_surname,
+            row.date_of_birth,
+            row.year_group,
+            True,
+        )
+        for mis_id, row in snapshot.pupils.items()
+    }
+    pupil_pks, result.counts["pupils"] = _upsert(
+        Pupil,
+        PUPIL_FIELDS,
+        pupil_rows,
+        retire=full and "pupils" in covers,
+        retire_values={"on_roll": False},
+    )
+
+    for contact in snapshot.contacts.values():
+        if contact.email and not email_key(contact.email):
+            result.warnings.append(
+                f"Contact {contact.forename} {contact.surname} ({contact.mis_id}): "
+                f"'{contact.email}' is not a valid email address"
+            )
+    contact_rows = {
+        mis_id: (
+            row.title,
+            row.forename,
+            row.surname,
+            row.email,
+            email_key(row.email),
+            [{"type": t, "number": n} for t, n in row.phones],
+        )
+        for mis_id, row in snapshot.contacts.items()
+    }
+    contact_pks, result.counts["contacts"] = _upsert(
+        Contact, CONTACT_FIELDS, contact_rows, retire=False
+    )
+    result.counts["links"] = _sync_links(
+        snapshot, pupil_pks, contact_pks, replace=full and "links" in covers
+    )
+    # Only contacts linked to a pupil on roll are kept.
+    off_roll_links = PupilContact.objects.filter(pupil__on_roll=False)
+    result.counts["links"].removed += off_roll_links.delete()[0]
+    orphans = Contact.objects.filter(pupil_links__isnull=True)
+    result.counts["contacts"].removed += orphans.delete()[0]
+
+    staff_rows = {
+        mis_id: (
+            row.title,
+            row.forename,
+            row.surname,
+            row.email,
+            email_key(row.email),
+            row.role,
+            True,
+        )
+        for mis_id, row in snapshot.staff.items()
+    }
+    staff_pks, result.counts["staff"] = _upsert(
+        Staff,
+        STAFF_FIELDS,
+        staff_rows,
+        retire=full and "staff" in covers,
+        retire_values={"current": False},
+    )
+
+    group_kinds = {c.split(":", 1)[1] for c in covers if c.startswith("groups:")} if full else set()
+    group_rows = {
+        mis_id: (row.kind, row.name, row.subject, row.year_group, True)
+        for mis_id, row in snapshot.groups.items()
+    }
+    group_pks, result.counts["groups"] = _upsert(
+        TeachingGroup,
+        GROUP_FIELDS,
+        group_rows,
+        retire=bool(group_kinds),
+        retire_values={"current": False},
+        retire_filter={"kind__in": group_kinds},
+    )
+    result.counts["memberships"] = _sync_pairs(
+        GroupMembership,
+        "pupil",
+        snapshot.memberships,
+        group_pks,
+        pupil_pks,
+        group_kinds,
+        result.warnings,
+        what="pupil",
+    )
+    result.counts["group_teachers"] = _sync_pairs(
+        GroupTeacher,
+        "staff",
+        snapshot.group_teachers,
+        group_pks,
+        staff_pks,
+        group_kinds,
+        result.warnings,
+        what="teacher",
+    )
+    return result
+
+
+def _existing(model, fields: tuple[str, ...], **filters) -> dict[str, tuple[int, tuple]]:
+    rows = model.objects.filter(**filters).values_list("mis_id", "pk", *fields)
+    return {row[0]: (row[1], tuple(row[2:])) for row in rows.iterator(chunk_size=BATCH)}
+
+
+def _upsert(
+    model,
+    fields: tuple[str, ...],
+    rows: dict[str, tuple],
+    *,
+    retire: bool,
+    retire_values: dict | None = None,
+    retire_filter: dict | None = None,
+) -> tuple[dict[str, int], Counts]:
+    """Create new rows, update changed ones, and retire (or leave) absent ones.
+
+    Returns {mis_id: pk} for every row now in the table, and the counts."""
+    counts = Counts()
+    existing = _existing(model, fields)
+    new_objects, changed_objects = [], []
+    for mis_id, values in rows.items():
+        if mis_id not in existing:
+            new_objects.append(model(mis_id=mis_id, **dict(zip(fields, values, strict=True))))
+        elif existing[mis_id][1] != values:
+            obj = model(pk=existing[mis_id][0], mis_id=mis_id)
+            for name, value in zip(fields, values, strict=True):
+                setattr(obj, name, value)
+            changed_objects.append(obj)
+    model.objects.bulk_create(new_objects, batch_size=BATCH)
+    model.objects.bulk_update(changed_objects, fields, batch_size=BATCH)
+    counts.added, counts.changed = len(new_objects), len(changed_objects)
+
+    if retire:
+        index = {name: i for i, name in enumerate(fields)}
+        to_retire = [
+            pk
+            for mis_id, (pk, values) in existing.items()
+            if mis_id not in rows
+            and any(values[index[k]] != v for k, v in retire_values.items())
+            and _matches(values, index, retire_filter or {})
+        ]
+        for start in range(0, len(to_retire), BATCH):
+            model.objects.filter(pk__in=to_retire[start : start + BATCH]).update(**retire_values)
+        counts.removed = len(to_retire)
+
+    pks = {mis_id: pk for mis_id, (pk, _) in existing.items()}
+    if new_objects:
+        pks.update(
+            model.objects.filter(mis_id__in=[o.mis_id for o in new_objects]).values_list(
+                "mis_id", "pk"
+            )
+            if len(new_objects) < 900
+            else model.objects.values_list("mis_id", "pk")
+        )
+    return pks, counts
+
+
+def _matches(values: tuple, index: dict[str, int], filters: dict) -> bool:
+    for key, allowed in filters.items():
+        name = key.removesuffix("__in")
+        if values[index[name]] not in allowed:
+            return False
+    return True
+
+
+def _sync_links(snapshot: Snapshot, pupil_pks: dict, contact_pks: dict, *, replace: bool) -> Counts:
+    counts = Counts()
+    unknown = [
+        Problem(
+            file=", ".join(snapshot.files) or "sync",
+            element=f"link {row.pupil_id} → {row.contact_id}",
+            message="the link names a "
+            + ("pupil" if row.pupil_id not in pupil_pks else "contact")
+            + " that is in neither the files nor the mirror",
+        )
+        for row in snapshot.links.values()
+        if row.pupil_id not in pupil_pks or row.contact_id not in contact_pks
+    ]
+    if unknown:
+        raise InvalidSource(unknown)
+    existing = {
+        (row[0], row[1]): (row[2], tuple(row[3:]))
+        for row in PupilContact.objects.values_list(
+            "pupil__mis_id", "contact__mis_id", "pk", *LINK_FIELDS
+        ).iterator(chunk_size=BATCH)
+    }
+    new_objects, changed_objects = [], []
+    for key, row in snapshot.links.items():
+        values = (
+            row.relationship,
+            row.parental_responsibility,
+            row.priority,
+            row.court_order,
+            row.no_contact,
+        )
+        if key not in existing:
+            new_objects.append(
+                PupilContact(
+                    pupil_id=pupil_pks[row.pupil_id],
+                    contact_id=contact_pks[row.contact_id],
+                    **dict(zip(LINK_FIELDS, values, strict=True)),
+                )
+            )
+        elif existing[key][1] != values:
+            obj = PupilContact(pk=existing[key][0])
+            for name, value in zip(LINK_FIELDS, values, strict=True):
+                setattr(obj, name, value)
+            changed_objects.append(obj)
+    PupilContact.objects.bulk_create(new_objects, batch_size=BATCH)
+    PupilContact.objects.bulk_update(changed_objects, LINK_FIELDS, batch_size=BATCH)
+    counts.added, counts.changed = len(new_objects), len(changed_objects)
+    if replace:
+        gone = [pk for key, (pk, _) in existing.items() if key not in snapshot.links]
+        _delete_pks(PupilContact, gone)
+        counts.removed = len(gone)
+    return counts
+
+
+def _sync_pairs(
+    model,
+    other: str,
+    pairs: set[tuple[str, str]],
+    group_pks: dict,
+    other_pks: dict,
+    replace_kinds: set[str],
+    warnings: list[str],
+    *,
+    what: str,
+) -> Counts:
+    """Memberships and group teachers: sets of (group, person) pairs."""
+    counts = Counts()
+    existing = {
+        (row[0], row[1]): (row[2], row[3])
+        for row in model.objects.values_list(
+            "group__mis_id", f"{other}__mis_id", "pk", "group__kind"
+        ).iterator(chunk_size=BATCH)
+    }
+    new_objects = []
+    for group_id, person_id in sorted(pairs):
+        if (group_id, person_id) in existing:
+            continue
+        if person_id not in other_pks:
+            warnings.append(f"Group {group_id}: {what} '{person_id}' is not known; skipped")
+            continue
+        new_objects.append(
+            model(group_id=group_pks[group_id], **{f"{other}_id": other_pks[person_id]})
+        )
+    model.objects.bulk_create(new_objects, batch_size=BATCH)
+    counts.added = len(new_objects)
+    if replace_kinds:
+        gone = [
+            pk for key, (pk, kind) in existing.items() if key not in pairs and kind in replace_kinds
+        ]
+        _delete_pks(model, gone)
+        counts.removed = len(gone)
+    return counts
+
+
+def _delete_pks(model, pks: list[int]) -> None:
+    for start in range(0, len(pks), BATCH):
+        model.objects.filter(pk__in=pks[start : start + BATCH])._raw_delete(model.objects.db)
