@@ -1,0 +1,69 @@
+"""Who may see which pupil (ARCHITECTURE.md rule 2): derived from the mirror on
+every request, never stored. Every view and query that touches pupils uses these."""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from schoolgate.mis.models import Contact, Pupil, PupilContact
+
+ALL = "all"
+PRIMARY = "primary"
+
+
+def generation_mode() -> str:
+    from schoolgate.addons.selectors import get_addon_settings
+
+    return get_addon_settings().generation_mode
+
+
+def shared_email_keys() -> QuerySet:
+    """Emails held by two or more different contacts: a data problem, never merged."""
+    return (
+        Contact.objects.exclude(email_key="")
+        .values("email_key")
+        .annotate(people=Count("id"))
+        .filter(people__gt=1)
+        .values("email_key")
+    )
+
+
+def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
+    """Links that give a contact access to a pupil: on roll, parental responsibility,
+    a valid email not shared with another contact, no court order or no-contact flag,
+    and priority 1 when the school chose primary contacts only."""
+    mode = mode or generation_mode()
+    links = PupilContact.objects.filter(
+        pupil__on_roll=True,
+        parental_responsibility=True,
+        court_order=False,
+        no_contact=False,
+    ).exclude(Q(contact__email_key="") | Q(contact__email_key__in=shared_email_keys()))
+    if mode == PRIMARY:
+        links = links.filter(priority=1)
+    return links
+
+
+def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:
+    """The pupils this person may see as a parent, from the mirror as it is now."""
+    if not user.is_authenticated or not user.is_active:
+        return Pupil.objects.none()
+    links = qualifying_links(mode=mode).filter(contact__email_key=user.email)
+    return Pupil.objects.filter(pk__in=links.values("pupil_id"))
+
+
+def can_see_pupil(user, pupil: Pupil | int) -> bool:
+    pupil_id = pupil.pk if isinstance(pupil, Pupil) else pupil
+    return pupils_visible_to(user).filter(pk=pupil_id).exists()
+
+
+def get_visible_pupil_or_404(user, pupil_id) -> Pupil:
+    """The pupil, if this person may see it; otherwise 404, so ids reveal nothing."""
+    try:
+        return pupils_visible_to(user).get(pk=pupil_id)
+    except (Pupil.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def is_parent(user) -> bool:
+    """Whether the person has at least one child they may see now."""
+    return pupils_visible_to(user).exists()
