@@ -185,6 +185,22 @@ def parse_choice(
     return ""
 
 
+def limit_length(
+    value: str, *, limit: int, where: Where, field: str, problems: list[Problem]
+) -> str:
+    """The value if it fits a mirror column of `limit` characters; else a located Problem."""
+    if len(value) <= limit:
+        return value
+    problems.append(
+        where.problem(
+            _("the value is %(length)s characters long; at most %(limit)s fit")
+            % {"length": len(value), "limit": limit},
+            field=field,
+        )
+    )
+    return value[:limit]
+
+
 def compact_phone(value: str | None) -> str:
     """A phone number without the spaces MIS exports put inside it."""
     return "".join(clean(value).split())
