@@ -3,14 +3,16 @@
 Everything is applied in one transaction, so a file that is bad anywhere changes
 nothing, and loading the same data twice changes nothing."""
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from schoolgate.core.emails import email_key
 from schoolgate.mis.models import (
@@ -30,7 +32,11 @@ from schoolgate.mis.snapshot import InvalidSource, Problem, Snapshot
 # back with the sync. Receivers get `run` (the SyncRun) and `counts`.
 mis_synced = Signal()
 
+logger = logging.getLogger(__name__)
+
 BATCH = 2000
+# Any fixed number: PostgreSQL advisory lock key that serialises syncs.
+SYNC_LOCK_KEY = 0x5C4001
 
 PUPIL_FIELDS = (
     "upn",
@@ -83,13 +89,38 @@ def sync_mis(
 
     paths = [Path(p) for p in paths]
     names = [(display_names or {}).get(str(p), p.name) for p in paths]
-    run = SyncRun.objects.create(trigger=trigger, started_by=started_by, files=names)
+    run = SyncRun.objects.create(
+        trigger=trigger,
+        started_by=started_by,
+        files=names,
+        source_format=source_format or "",
+    )
     started = time.perf_counter()
     try:
         snapshot = read_sources(paths, source_format=source_format, display_names=display_names)
-        run.source_format = snapshot.source_format
-        run.full = snapshot.full
+    except InvalidSource as error:
+        return _fail(run, started, error.problems)
+    except Exception as error:
+        # An importer bug must not leave a run "running" for ever; the log has the trace.
+        logger.exception("Sync %s: reading the files failed", run.pk)
+        return _fail(run, started, [_unexpected(run, error)])
+    return _apply(run, snapshot, started)
+
+
+def sync_snapshot(snapshot: Snapshot, *, trigger: str, started_by=None) -> SyncRun:
+    """Apply an already-read snapshot (e.g. from an MIS connector) and keep a report."""
+    run = SyncRun.objects.create(trigger=trigger, started_by=started_by, files=snapshot.files)
+    return _apply(run, snapshot, time.perf_counter())
+
+
+def _apply(run: SyncRun, snapshot: Snapshot, started: float) -> SyncRun:
+    """Apply in one transaction; any failure, even in a `mis_synced` receiver, rolls the
+    mirror back and is recorded on the run rather than raised."""
+    run.source_format = snapshot.source_format or run.source_format
+    run.full = snapshot.full
+    try:
         with transaction.atomic():
+            _lock_mirror()
             result = apply_snapshot(snapshot)
             run.counts = result.counts_dict()
             run.warnings = snapshot.warnings + result.warnings
@@ -97,9 +128,37 @@ def sync_mis(
             _finish(run, started)
             mis_synced.send(sender=SyncRun, run=run, counts=run.counts)
     except InvalidSource as error:
-        run.status = SyncRun.Status.FAILED
-        run.errors = [p.as_dict() for p in error.problems]
-        _finish(run, started)
+        return _fail(run, started, error.problems, warnings=snapshot.warnings)
+    except Exception as error:
+        logger.exception("Sync %s failed and was rolled back", run.pk)
+        return _fail(run, started, [_unexpected(run, error)], warnings=snapshot.warnings)
+    return run
+
+
+def _lock_mirror() -> None:
+    """One sync at a time: two concurrent diffs against the same mirror would collide.
+    SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK_KEY])
+
+
+def _unexpected(run: SyncRun, error: Exception) -> Problem:
+    return Problem(
+        file=", ".join(run.files) or "sync",
+        message=_("the sync stopped on an unexpected error (%(error)s)")
+        % {"error": f"{type(error).__name__}: {error}"},
+    )
+
+
+def _fail(
+    run: SyncRun, started: float, problems: list[Problem], *, warnings: list[str] | None = None
+) -> SyncRun:
+    run.status = SyncRun.Status.FAILED
+    run.counts = {}
+    run.warnings = list(warnings or [])
+    run.errors = [p.as_dict() for p in problems]
+    _finish(run, started)
     return run
 
 
@@ -143,6 +202,16 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
                 f"Contact {contact.forename} {contact.surname} ({contact.mis_id}): "
                 f"'{contact.email}' is not a valid email address"
             )
+    # A new contact with no link would be deleted as an orphan straight away: leave it
+    # out, or every re-sync would report it as added and removed.
+    linked = {contact_id for _pupil, contact_id in snapshot.links}
+    unlinked = [mis_id for mis_id in snapshot.contacts if mis_id not in linked]
+    known: set[str] = set()
+    if unlinked:
+        existing_contacts = Contact.objects.values_list("mis_id", flat=True)
+        if len(unlinked) < 900:
+            existing_contacts = existing_contacts.filter(mis_id__in=unlinked)
+        known = set(existing_contacts)
     contact_rows = {
         mis_id: (
             row.title,
@@ -153,6 +222,7 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
             [{"type": t, "number": n} for t, n in row.phones],
         )
         for mis_id, row in snapshot.contacts.items()
+        if mis_id in linked or mis_id in known
     }
     contact_pks, result.counts["contacts"] = _upsert(
         Contact, CONTACT_FIELDS, contact_rows, retire=False
@@ -161,10 +231,11 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
         snapshot, pupil_pks, contact_pks, replace=full and "links" in covers
     )
     # Only contacts linked to a pupil on roll are kept.
+    # Count only the rows of each kind, not whatever else the delete cascades to.
     off_roll_links = PupilContact.objects.filter(pupil__on_roll=False)
-    result.counts["links"].removed += off_roll_links.delete()[0]
+    result.counts["links"].removed += off_roll_links.delete()[1].get(PupilContact._meta.label, 0)
     orphans = Contact.objects.filter(pupil_links__isnull=True)
-    result.counts["contacts"].removed += orphans.delete()[0]
+    result.counts["contacts"].removed += orphans.delete()[1].get(Contact._meta.label, 0)
 
     staff_rows = {
         mis_id: (
@@ -365,6 +436,9 @@ def _sync_pairs(
             continue
         if person_id not in other_pks:
             warnings.append(f"Group {group_id}: {what} '{person_id}' is not known; skipped")
+            continue
+        if group_id not in group_pks:
+            warnings.append(f"Group '{group_id}' is not known; its {what} {person_id} skipped")
             continue
         new_objects.append(
             model(group_id=group_pks[group_id], **{f"{other}_id": other_pks[person_id]})
