@@ -273,9 +273,9 @@ class _Reader:
         display, rows = self.rows(
             "users.csv",
             required=("sourcedid", "givenname", "familyname"),
+            # `role` is not listed: whether the column exists matters (1.2 has roles.csv).
             optional=(
                 "status",
-                "role",
                 "identifier",
                 "email",
                 "sms",
