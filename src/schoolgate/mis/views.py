@@ -1,13 +1,190 @@
-from django.shortcuts import render
+"""Staff pages for MIS data: the Data Dashboard, the Sync page and sync reports."""
+
+import re
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from schoolgate.core.access import staff_required
+from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
+from schoolgate.mis.forms import SyncForm
+from schoolgate.mis.models import SyncRun
+from schoolgate.mis.snapshot import KINDS
+from schoolgate.mis.sync import sync_mis
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "csv_templates"
+CSV_TEMPLATES = ("pupils-contacts.csv", "timetable.csv")
+HISTORY_PER_PAGE = 20
+KIND_LABELS = {
+    "pupils": gettext_lazy("Pupils"),
+    "contacts": gettext_lazy("Contacts"),
+    "links": gettext_lazy("Pupil–contact links"),
+    "staff": gettext_lazy("Staff"),
+    "groups": gettext_lazy("Groups"),
+    "memberships": gettext_lazy("Group members"),
+    "group_teachers": gettext_lazy("Group teachers"),
+}
+# Dashboard figures shown as numbers that open their list, grouped by what they mean.
+PROBLEM_LISTS = (
+    "pr-no-email",
+    "invalid-email",
+    "shared-email",
+    "pupils-no-account-all",
+    "pupils-no-account-primary",
+)
+ACCOUNT_LISTS = ("accounts-all", "accounts-primary")
 
 
 @staff_required()
 def dashboard(request):
-    return render(request, "mis/dashboard.html", {})
+    figures = dashboard_figures()
+
+    def cards(slugs):
+        return [
+            {"slug": slug, "title": LISTS[slug].title, "value": figures[LISTS[slug].figure]}
+            for slug in slugs
+        ]
+
+    last = figures["last_sync"]
+    return render(
+        request,
+        "mis/dashboard.html",
+        {
+            "figures": figures,
+            "last_sync": last,
+            "last_sync_status": SyncRun.Status(last["status"]).label if last else "",
+            "problem_cards": cards(PROBLEM_LISTS),
+            "account_cards": cards(ACCOUNT_LISTS),
+        },
+    )
+
+
+@staff_required()
+def dashboard_list(request, slug):
+    if slug not in LISTS:
+        raise Http404
+    page = dashboard_rows(slug=slug, page=request.GET.get("page") or 1)
+    kind = (
+        "shared" if slug == "shared-email" else "pupil" if slug.startswith("pupils") else "contact"
+    )
+    return render(
+        request, "mis/dashboard_list.html", {"list": LISTS[slug], "page": page, "kind": kind}
+    )
 
 
 @staff_required()
 def sync(request):
-    return render(request, "mis/sync.html", {})
+    posted = request.method == "POST"
+    form = SyncForm(request.POST, request.FILES) if posted else SyncForm()
+    failed_run = None
+    if posted and form.is_valid():
+        run = _sync_uploads(
+            form.cleaned_data["files"],
+            source_format=form.cleaned_data["source_format"] or None,
+            user=request.user,
+        )
+        if run.status == SyncRun.Status.SUCCEEDED:
+            messages.success(request, _("The sync succeeded. This is its report."))
+            return redirect("mis:sync-report", run_id=run.pk)
+        failed_run = run
+    history = Paginator(SyncRun.objects.select_related("started_by"), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page") or 1
+    )
+    history.object_list = [_history_row(run) for run in history.object_list]
+    return render(
+        request,
+        "mis/sync.html",
+        {
+            "form": form,
+            "failed_run": failed_run,
+            "history": history,
+            "csv_templates": CSV_TEMPLATES,
+        },
+    )
+
+
+def _sync_uploads(files, *, source_format, user) -> SyncRun:
+    """Save the uploads under safe names in a temporary folder and sync them together."""
+    with tempfile.TemporaryDirectory(prefix="schoolgate-upload-") as folder:
+        paths, display_names = [], {}
+        for index, upload in enumerate(files):
+            original = Path(upload.name).name or f"file-{index + 1}"
+            # Keep the extension: it is part of how the format is told apart.
+            suffix = re.sub(r"[^a-z0-9.]", "", Path(original).suffix.lower())[:10]
+            path = Path(folder) / f"upload-{index + 1}{suffix}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            paths.append(path)
+            display_names[str(path)] = original
+        return sync_mis(
+            paths,
+            trigger=SyncRun.Trigger.UPLOAD,
+            started_by=user,
+            source_format=source_format,
+            display_names=display_names,
+        )
+
+
+def _history_row(run: SyncRun) -> dict:
+    totals = {"added": 0, "changed": 0, "removed": 0}
+    for kind_counts in run.counts.values():
+        for key in totals:
+            totals[key] += kind_counts.get(key, 0)
+    return {
+        "run": run,
+        "started_by": started_by_label(run),
+        "duration": duration_label(run.duration_ms),
+        **totals,
+    }
+
+
+def duration_label(duration_ms: int | None) -> str:
+    if duration_ms is None:
+        return ""
+    return _("%(seconds)s s") % {"seconds": f"{duration_ms / 1000:.1f}"}
+
+
+def started_by_label(run: SyncRun) -> str:
+    """The person who started a sync, or what did when no person did."""
+    if run.started_by_id:
+        return str(run.started_by)
+    return run.get_trigger_display()
+
+
+@staff_required()
+def sync_report(request, run_id):
+    run = get_object_or_404(SyncRun.objects.select_related("started_by"), pk=run_id)
+    counts = [
+        {"label": KIND_LABELS[kind], **run.counts.get(kind, {})}
+        for kind in KINDS
+        if kind in run.counts
+    ]
+    return render(
+        request,
+        "mis/sync_report.html",
+        {
+            "run": run,
+            "started_by": started_by_label(run),
+            "duration": duration_label(run.duration_ms),
+            "counts": counts,
+        },
+    )
+
+
+@staff_required()
+def csv_template(request, name):
+    if name not in CSV_TEMPLATES:
+        raise Http404
+    return FileResponse(
+        (TEMPLATES_DIR / name).open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type="text/csv; charset=utf-8",
+    )

@@ -1,0 +1,81 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from schoolgate.mis.importers import FORMATS
+from schoolgate.mis.models import SyncRun
+from schoolgate.mis.snapshot import KINDS
+from schoolgate.mis.sync import sync_mis
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync MIS data from files: a CTF, a OneRoster bundle (folder or .zip), the "
+        "pupils-contacts CSV template and/or a timetable CSV, all in one transaction."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            dest="source_format",
+            help="read every file as this format instead of working it out",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            dest="as_json",
+            help="print the report as one JSON object",
+        )
+
+    def handle(self, *args, paths, source_format=None, as_json=False, **options):
+        run = sync_mis(paths, trigger=SyncRun.Trigger.COMMAND, source_format=source_format)
+        if as_json:
+            self.stdout.write(_dumps(report(run)))
+        else:
+            self._summary(run)
+        if run.status != SyncRun.Status.SUCCEEDED:
+            sys.exit(1)
+
+    def _summary(self, run: SyncRun) -> None:
+        if run.status == SyncRun.Status.SUCCEEDED:
+            self.stdout.write(
+                _("Sync %(id)s succeeded in %(seconds).1f s (%(format)s).")
+                % {
+                    "id": run.pk,
+                    "seconds": (run.duration_ms or 0) / 1000,
+                    "format": run.source_format or "?",
+                }
+            )
+            width = max(len(kind) for kind in KINDS)
+            self.stdout.write(f"{'':{width}}  {_('added'):>8} {_('changed'):>8} {_('removed'):>8}")
+            for kind, c in report(run)["counts"].items():
+                self.stdout.write(
+                    f"{kind:{width}}  {c['added']:>8} {c['changed']:>8} {c['removed']:>8}"
+                )
+        for warning in run.warnings:
+            self.stdout.write(_("Warning: %(warning)s") % {"warning": warning})
+        if run.status != SyncRun.Status.SUCCEEDED:
+            self.stderr.write(_("Sync %(id)s failed: nothing was changed.") % {"id": run.pk})
+            for problem in run.errors:
+                self.stderr.write(f"  {problem.get('text') or problem.get('message')}")
+
+
+def report(run: SyncRun) -> dict:
+    """The run as the stable JSON report of `schoolgate sync --json` (docs/sync.md)."""
+    zero = {"added": 0, "changed": 0, "removed": 0}
+    return {
+        "status": run.status,
+        "counts": {kind: {**zero, **run.counts.get(kind, {})} for kind in KINDS},
+        "warnings": list(run.warnings),
+        "errors": list(run.errors),
+        "run_id": run.pk,
+        "duration_ms": run.duration_ms,
+    }
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False)
