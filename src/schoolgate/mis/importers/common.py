@@ -47,6 +47,22 @@ def raise_if_any(problems: list[Problem]) -> None:
         raise InvalidSource(problems)
 
 
+def check_length(
+    value: str, *, limit: int, where: Where, field: str, problems: list[Problem]
+) -> str:
+    """The value when it fits in `limit` characters; else a located problem (and it cut)."""
+    if len(value) <= limit:
+        return value
+    problems.append(
+        where.problem(
+            _("the value is %(length)s characters long; at most %(limit)s fit")
+            % {"length": len(value), "limit": limit},
+            field=field,
+        )
+    )
+    return value[:limit]
+
+
 def parse_bool(
     value: str | None,
     *,
