@@ -78,9 +78,12 @@ def send_batch(
             counts[_mark_failed(message, token=token, error=error, now=now)] += 1
         return counts
     started = timezone.now()
+    # Stop while at least half the lease is left, so that no other worker can have
+    # taken over a row this one is still sending.
+    deadline = min((m.lease_expires_at for m in messages), default=now) - LEASE / 2
     try:
         for index, message in enumerate(messages):
-            if timezone.now() - started > LEASE / 2:
+            if now + (timezone.now() - started) > deadline:
                 _release(messages[index:], token=token)
                 break
             try:
