@@ -407,6 +407,13 @@ def test_missing_required_column_is_a_problem(tmp_path):
     assert "missing" in problem.message
 
 
+def test_student_without_a_name_is_a_problem(tmp_path):
+    users = users_csv("s-1,active,student,,Okafor,,,,07", "t-1,active,teacher,,,,,,")
+    folder = bundle(tmp_path, users=users, enrollments=NO_ENROLLMENTS)
+
+    assert [(p.line, p.field) for p in problems_of(folder)] == [(2, "givenName")]
+
+
 def test_users_without_role_column_or_roles_csv_is_a_problem(tmp_path):
     users = "sourcedId,givenName,familyName\ns-1,Amelia,Okafor\n"
     folder = bundle(tmp_path, users=users, enrollments=NO_ENROLLMENTS)

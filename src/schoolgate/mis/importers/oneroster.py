@@ -406,6 +406,13 @@ class _Reader:
                 )
                 continue
             if PUPIL_ROLE in known:
+                for value, column in ((user.given, "givenName"), (user.family, "familyName")):
+                    if not value:
+                        self.problems.append(
+                            Where(display, line=user.line).problem(
+                                _("the student's legal name is missing"), field=column
+                            )
+                        )
                 snapshot.pupils[user.sourced_id] = PupilRow(
                     mis_id=user.sourced_id,
                     upn=user.identifier if _UPN.fullmatch(user.identifier) else "",
