@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "schoolgate.mis",
     "schoolgate.addons",
     "schoolgate.outbox",
+    "schoolgate.scheduler",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,7 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
+    "SYNC_DROP_MINUTES": envint("SYNC_DROP_MINUTES", 15),  # 0 turns the drop folder off
     "INVITATION_DAYS": envint("INVITATION_DAYS", 14),
 }
 

@@ -1,0 +1,33 @@
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from schoolgate.scheduler.registry import jobs, run_due_jobs
+
+INTERVAL_SECONDS = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Enqueue scheduled jobs (drop-folder sync, reminders, ...) when they are due, "
+        "every 30 seconds. Safe to run on several machines: each job runs once per slot."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="check once and exit")
+
+    def handle(self, *args, once=False, **options):
+        names = ", ".join(f"{j.name} (every {j.every_minutes} min)" for j in jobs().values())
+        self.stdout.write(f"Scheduled jobs: {names or 'none'}")
+        try:
+            while True:
+                for name in run_due_jobs(timezone.now()):
+                    self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} enqueued {name}")
+                if once:
+                    return
+                close_old_connections()
+                time.sleep(INTERVAL_SECONDS - time.time() % INTERVAL_SECONDS)
+        except KeyboardInterrupt:
+            return
