@@ -1,2 +1,8 @@
+from django.urls import path
+
+from schoolgate.addons import views
+
 app_name = "addons"
-urlpatterns: list = []
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+]

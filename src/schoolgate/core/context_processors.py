@@ -27,6 +27,10 @@ def navigation_for(request) -> list[dict]:
             {"label": _("Data Dashboard"), "url": reverse("mis:dashboard")},
             {"label": _("Sync"), "url": reverse("mis:sync")},
         ]
+        if user.has_perm("addons.change_addonsettings"):
+            items.append({"label": _("Add-ons"), "url": reverse("addons:settings")})
+        if user.has_perm("outbox.view_outboxmessage"):
+            items.append({"label": _("Email outbox"), "url": reverse("outbox:list")})
     path = request.path
     for item in items:
         item["active"] = path.startswith(item["url"])
