@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -23,9 +24,11 @@ YEAR_NONE = frozenset({"", "X"})  # X: not following the National Curriculum
 YEAR_RANGE = (-2, 14)
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """Where a value came from, in the user's terms: file, line and/or element path."""
+class Where(NamedTuple):
+    """Where a value came from, in the user's terms: file, line and/or element path.
+
+    A named tuple because importers make one per row or element: it is the cheapest
+    immutable record to build."""
 
     file: str
     line: int | None = None
@@ -47,22 +50,6 @@ def raise_if_any(problems: list[Problem]) -> None:
         raise InvalidSource(problems)
 
 
-def check_length(
-    value: str, *, limit: int, where: Where, field: str, problems: list[Problem]
-) -> str:
-    """The value when it fits in `limit` characters; else a located problem (and it cut)."""
-    if len(value) <= limit:
-        return value
-    problems.append(
-        where.problem(
-            _("the value is %(length)s characters long; at most %(limit)s fit")
-            % {"length": len(value), "limit": limit},
-            field=field,
-        )
-    )
-    return value[:limit]
-
-
 def parse_bool(
     value: str | None,
     *,
@@ -72,6 +59,10 @@ def parse_bool(
     default: bool = False,
 ) -> bool:
     """true/false, yes/no, y/n, 1/0 in any case; empty gives `default`."""
+    if value == "true":  # the usual case, first and cheap
+        return True
+    if value == "false":
+        return False
     text = clean(value).lower()
     if not text:
         return default

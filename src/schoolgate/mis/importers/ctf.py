@@ -226,8 +226,10 @@ class _Reader:
 
         # CTF names the PR flag Responsibility; some writers use Responsible.
         field = "Responsibility" if "Responsibility" in fields else "Responsible"
-        supplementary = fields.get("SuppInfo")
-        supplementary = _children(supplementary) if supplementary is not None else {}
+        court_order = ""
+        for part in fields.get("SuppInfo", ()):
+            if part.tag.__class__ is str and part.tag.endswith("CourtOrder"):
+                court_order = part.text
         relationship = self.text(
             fields, "Relationship", where=at, field="Relationship", limit=RELATIONSHIP_MAX
         )
@@ -241,7 +243,7 @@ class _Reader:
             maximum=PRIORITY_MAX,
         )
         court_order = parse_bool(
-            _raw(supplementary, "CourtOrder"),
+            court_order,
             where=at,
             field="SuppInfo/CourtOrder",
             problems=problems,

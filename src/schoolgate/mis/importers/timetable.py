@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis.importers.common import (
     Where,
-    check_length,
+    limit_length,
     parse_choice,
     parse_year_group,
     raise_if_any,
@@ -102,7 +102,7 @@ def read(path: Path, *, name: str) -> Snapshot:
     for row in rows:
         where = Where(name, line=row.line)
         values = {
-            column: check_length(
+            column: limit_length(
                 row.get(column), limit=limit, where=where, field=column, problems=problems
             )
             for column, limit in LIMITS.items()
