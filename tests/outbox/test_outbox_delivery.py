@@ -4,10 +4,12 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from schoolgate.outbox import sending
 from schoolgate.outbox.models import OutboxMessage
 from schoolgate.outbox.services import queue_email
+from schoolgate.outbox.tasks import send_queued_email
 from schoolgate.outbox.testing import SMTPServer, free_port, platform_mail_at, school_mail_at
 
 
@@ -157,3 +159,15 @@ def test_outbox_send_command_drains_the_queue(school_mail, capsys):
 
     assert "3 sent" in capsys.readouterr().out
     assert len(school_mail.messages) == 3
+
+
+def test_the_task_books_its_own_run_for_the_next_retry():
+    school_mail_at(SMTPServer(host="127.0.0.1", port=free_port()))
+    message = queue()
+
+    assert send_queued_email.call() == {"sent": 0, "retrying": 1, "failed": 0}
+
+    message.refresh_from_db()
+    [booked] = DBTaskResult.objects.filter(task_path=send_queued_email.module_path)
+    assert booked.status == "READY"
+    assert booked.run_after == message.next_attempt_at

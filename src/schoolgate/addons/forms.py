@@ -3,6 +3,7 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
@@ -76,7 +77,6 @@ class AddonSettingsForm(forms.ModelForm):
             "smtp_username": _("SMTP user name"),
         }
         help_texts = {
-            "school_name": _("Shown on every page and in every email."),
             "smtp_host": _(
                 "Your school's mail server, such as smtp.office365.com. Leave blank to use the "
                 "Schoolgate default sender."
@@ -95,6 +95,9 @@ class AddonSettingsForm(forms.ModelForm):
         )
         if not saved:
             del self.fields["forget_password"]
+        self.fields["school_name"].help_text = _(
+            "Shown on every page and in every email. Leave blank to use “%(default)s”."
+        ) % {"default": settings.SCHOOLGATE["SCHOOL_NAME"]}
 
     def clean_smtp_host(self):
         host = self.cleaned_data["smtp_host"].strip()

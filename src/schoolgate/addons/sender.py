@@ -1,6 +1,7 @@
 """Who emails to parents come from: the one place that decides."""
 
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import mail
@@ -38,7 +39,7 @@ def current_sender() -> Sender:
             description=_(
                 "Emails to parents come from %(address)s through your school's mail server."
             )
-            % {"address": addon_settings.from_email},
+            % {"address": parseaddr(addon_settings.from_email)[1] or addon_settings.from_email},
             smtp={
                 "host": addon_settings.smtp_host,
                 "port": addon_settings.smtp_port,
@@ -55,5 +56,5 @@ def current_sender() -> Sender:
             "Emails to parents come from the Schoolgate default sender %(address)s "
             "because your school's email is not set up."
         )
-        % {"address": settings.DEFAULT_FROM_EMAIL},
+        % {"address": parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL},
     )
