@@ -13,6 +13,7 @@ from lxml import etree
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis.importers.common import (
     Where,
+    limit_length,
     parse_bool,
     parse_date,
     parse_int,
@@ -81,14 +82,9 @@ class _Reader:
             return ""
         value = value.strip()
         if len(value) > limit:
-            self.problems.append(
-                where.problem(
-                    _("the value is %(length)s characters long; at most %(limit)s fit")
-                    % {"length": len(value), "limit": limit},
-                    field=field,
-                )
+            return limit_length(
+                value, limit=limit, where=where, field=field, problems=self.problems
             )
-            return value[:limit]
         return value
 
     def header(self, element) -> None:
