@@ -289,6 +289,16 @@ def test_missing_document_qualifier_is_read_as_partial_with_a_warning(tmp_path):
     assert "full or partial" in snapshot.warnings[0]
 
 
+def test_comments_are_ignored_and_do_not_shift_element_numbers(tmp_path):
+    contacts = (
+        "<Contacts><!-- first --><Contact><Surname>Ray</Surname><!-- x --></Contact>"
+        "<!-- second --><Contact><Order>none</Order><Surname>Lin</Surname></Contact></Contacts>"
+    )
+    (problem,) = problems_of(write_ctf(tmp_path, pupil(inner=contacts)))
+
+    assert (problem.element, problem.field) == ("Pupil[1]/Contacts/Contact[2]", "Order")
+
+
 # Bad files: every problem, located
 
 
@@ -391,6 +401,13 @@ def test_doctype_and_entities_are_refused_without_expansion(tmp_path):
 
     (problem,) = problems_of(path)
     assert "DOCTYPE" in problem.message
+
+
+def test_unknown_document_qualifier_is_a_problem(tmp_path):
+    (problem,) = problems_of(write_ctf(tmp_path, pupil(), qualifier="complete"))
+
+    assert problem.element == "Header/DocumentQualifier"
+    assert "'complete'" in problem.message
 
 
 def test_empty_and_missing_files_are_problems(tmp_path):

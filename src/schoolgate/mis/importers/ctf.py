@@ -183,10 +183,12 @@ class _Reader:
         )
 
         links = []
-        contacts = fields.get("Contacts")
-        for index, contact in enumerate(() if contacts is None else contacts, start=1):
-            if contact.tag.__class__ is not str:
-                continue
+        index = 0
+        for contact in fields.get("Contacts", ()):
+            tag = contact.tag
+            if tag.__class__ is not str or not tag.endswith("Contact"):
+                continue  # a comment, or an element a later CTF version added
+            index += 1
             link = self.contact(contact, upn=upn, label=f"{label}/Contacts/Contact[{index}]")
             if link is not None:
                 links.append(link)
