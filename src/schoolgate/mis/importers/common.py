@@ -19,7 +19,8 @@ from schoolgate.mis.snapshot import InvalidSource, Problem
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 # Year groups before Year 1: Reception and the two nursery years.
-YEAR_CODES = {"R": 0, "N1": -1, "N2": -2}
+# N2 is the nursery year just before Reception, N1 the one before that.
+YEAR_CODES = {"R": 0, "N2": -1, "N1": -2}
 YEAR_NONE = frozenset({"", "X"})  # X: not following the National Curriculum
 YEAR_RANGE = (-2, 14)
 
