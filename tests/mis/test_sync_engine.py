@@ -353,3 +353,20 @@ def test_new_contact_with_no_link_is_not_added_and_resync_reports_nothing():
     second = counts(apply(snapshot))
     assert all(c == {"added": 0, "changed": 0, "removed": 0} for c in second.values())
     assert not Contact.objects.filter(mis_id="C9").exists()
+
+
+def test_big_sync_refreshes_postgresql_statistics():
+    """Stale row counts after a first sync made access queries take minutes at 50,000 pupils."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    snapshot = Snapshot(covers={"pupils", "contacts", "links"}, full=True, files=["big"])
+    for n in range(700):
+        snapshot.pupils[f"B{n}"] = PupilRow(f"B{n}", "Pupil", f"S{n}")
+        snapshot.contacts[f"BC{n}"] = ContactRow(f"BC{n}", "Parent", f"S{n}")
+        snapshot.links[(f"B{n}", f"BC{n}")] = LinkRow(f"B{n}", f"BC{n}", "PAM", True, 1)
+    assert sync.sync_snapshot(snapshot, trigger="api").status == SyncRun.Status.SUCCEEDED
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'mis_pupil'")
+        assert cursor.fetchone()[0] == 700

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 BATCH = 2000
 # Any fixed number: PostgreSQL advisory lock key that serialises syncs.
 SYNC_LOCK_KEY = 0x5C4001
+ANALYZE_AFTER_ROWS = 1000
+MIRROR_MODELS = (Pupil, Contact, PupilContact, Staff, TeachingGroup, GroupMembership, GroupTeacher)
 
 PUPIL_FIELDS = (
     "upn",
@@ -132,7 +134,24 @@ def _apply(run: SyncRun, snapshot: Snapshot, started: float) -> SyncRun:
     except Exception as error:
         logger.exception("Sync %s failed and was rolled back", run.pk)
         return _fail(run, started, [_unexpected(run, error)], warnings=snapshot.warnings)
+    _refresh_statistics(run.counts)
     return run
+
+
+def _refresh_statistics(counts: dict) -> None:
+    """After a big change (a first sync above all) PostgreSQL plans with stale row counts
+    until autovacuum catches up, and the access subqueries (`qualifying_links`) become
+    nested loops taking minutes at 50,000 pupils: refresh the statistics at once."""
+    if connection.vendor != "postgresql":
+        return
+    if sum(sum(c.values()) for c in counts.values()) < ANALYZE_AFTER_ROWS:
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in MIRROR_MODELS)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
+    except Exception:
+        logger.exception("ANALYZE after a sync failed; autovacuum will catch up")
 
 
 def _lock_mirror() -> None:
