@@ -220,10 +220,12 @@ def _pupil_ref(pupil: Pupil) -> PupilRef:
 def _pupils_by_contact(links: QuerySet[PupilContact], contact_ids) -> dict[int, list[PupilRef]]:
     """On-roll pupils of each contact through `links`, in one query."""
     pupils = defaultdict(list)
-    rows = (
-        links.filter(contact_id__in=contact_ids, pupil__on_roll=True)
-        .select_related("pupil")
-        .order_by("pupil__legal_surname", "pupil__legal_forename", "pupil_id")
+    # Filtered and sorted here, not in SQL: SQLite would otherwise walk every pupil on
+    # roll (its on_roll index) instead of the few links of this page's contacts.
+    rows = links.filter(contact_id__in=contact_ids).select_related("pupil").order_by()
+    rows = sorted(
+        (link for link in rows if link.pupil.on_roll),
+        key=lambda link: (link.pupil.legal_surname, link.pupil.legal_forename, link.pupil_id),
     )
     for link in rows:
         pupils[link.contact_id].append(_pupil_ref(link.pupil))
