@@ -15,6 +15,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from django.db import transaction
+from django.db.models import Count, Q
+
+from schoolgate.accounts.access import ALL, PRIMARY, qualifying_links
+from schoolgate.accounts.models import User
+from schoolgate.core.emails import normalise_email
+from schoolgate.mis import models as mirror
+from schoolgate.mis.sync import sync_mis
+
 DEFAULT_PUPILS = 1000
 DEFAULT_SEED = 1
 MIN_PUPILS = 30  # below this the deliberate data problems no longer fit
@@ -43,6 +52,9 @@ TIMETABLE_COLUMNS = (
 PARENT_DOMAINS = ("example.com", "example.com", "example.net")
 STAFF_DOMAIN = "example.org"
 RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
+# The demo's sign-ins share one published password: a local demo, never real data.
+DEMO_PASSWORD = "schoolgate-demo"
+DEMO_ADMIN_EMAIL = "admin@demo.schoolgate.test"
 
 # Household kinds and how often they occur among families.
 KINDS = (
@@ -329,6 +341,152 @@ def is_reserved_email(email: str) -> bool:
     """Whether an address is at a domain reserved for examples, so no real person's."""
     domain = email.rpartition("@")[2].casefold()
     return any(domain == d or domain.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
+class DemoError(Exception):
+    """The demo cannot be set up; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    role: str
+    email: str
+    name: str
+    about: str
+
+
+@dataclass
+class DemoResult:
+    sign_ins: list[DemoSignIn]
+    counts: dict[str, int]
+    run: mirror.SyncRun | None = None  # the sync that loaded the school, when this call did
+    directory: Path | None = None
+
+
+def set_up_demo(
+    *, directory: str | Path, pupils: int = DEFAULT_PUPILS, seed: int = DEFAULT_SEED
+) -> DemoResult:
+    """Load the generated school if the mirror is empty, then make sure the three demo
+    sign-ins exist. Running it again changes nothing."""
+    run = None
+    if not mirror.Pupil.objects.exists():
+        generated = generate_school(directory, pupils=pupils, seed=seed)
+        run = sync_mis(generated.paths, trigger=mirror.SyncRun.Trigger.COMMAND)
+        if run.status != mirror.SyncRun.Status.SUCCEEDED:
+            problems = "; ".join(error["text"] for error in run.errors[:5])
+            raise DemoError(f"The generated demo school did not load (sync {run.pk}): {problems}")
+    teacher, classes = demo_teacher()
+    parent, children = demo_parent()
+    if teacher is None or parent is None:
+        # Never hand out a known password for a real school's people.
+        raise DemoError(
+            "The MIS mirror already holds a school that is not the generated demo school, "
+            "so no demo sign-ins were created. Use an empty database for the demo "
+            "(e.g. SCHOOLGATE_DATA_DIR=/tmp/schoolgate-demo)."
+        )
+    with transaction.atomic():
+        _keep_or_create_user(
+            DEMO_ADMIN_EMAIL,
+            first_name="Demo",
+            last_name="Administrator",
+            is_staff=True,
+            is_superuser=True,
+        )
+        _keep_or_create_user(
+            teacher.email_key,
+            first_name=teacher.forename,
+            last_name=teacher.surname,
+            is_staff=True,
+        )
+        _keep_or_create_user(parent.email_key, first_name=parent.forename, last_name=parent.surname)
+    names = " and ".join(child.display_name for child in children)
+    return DemoResult(
+        sign_ins=[
+            DemoSignIn("Administrator", DEMO_ADMIN_EMAIL, "Demo Administrator", "every page"),
+            DemoSignIn(
+                "Teacher",
+                teacher.email_key,
+                teacher.display_name,
+                f"{teacher.role}, teaches {classes} classes",
+            ),
+            DemoSignIn("Parent", parent.email_key, parent.display_name, f"parent of {names}"),
+        ],
+        counts={
+            "pupils": mirror.Pupil.objects.filter(on_roll=True).count(),
+            "contacts": mirror.Contact.objects.count(),
+            "staff": mirror.Staff.objects.filter(current=True).count(),
+        },
+        run=run,
+        directory=Path(directory) if run else None,
+    )
+
+
+def _reserved_email(field: str) -> Q:
+    query = Q()
+    for domain in RESERVED_DOMAINS:
+        query |= Q(**{f"{field}__endswith": f"@{domain}"})
+        query |= Q(**{f"{field}__endswith": f".{domain}"})
+    return query
+
+
+def demo_teacher() -> tuple[mirror.Staff | None, int]:
+    """The generated teacher with the most classes (and how many), if the mirror has one."""
+    teacher = (
+        mirror.Staff.objects.filter(_reserved_email("email_key"), current=True)
+        .annotate(
+            classes=Count(
+                "groupteacher",
+                filter=Q(
+                    groupteacher__group__kind=mirror.TeachingGroup.Kind.CLASS,
+                    groupteacher__group__current=True,
+                ),
+            )
+        )
+        .filter(classes__gte=2)
+        .order_by("-classes", "surname", "forename", "mis_id")
+        .first()
+    )
+    return teacher, (teacher.classes if teacher else 0)
+
+
+def demo_parent() -> tuple[mirror.Contact | None, list[mirror.Pupil]]:
+    """A generated contact who sees exactly two children whichever contacts the school
+    gives accounts to (PR, priority 1, a valid unshared email), and those children."""
+
+    def with_two_children(mode: str):
+        return (
+            qualifying_links(mode=mode)
+            .values("contact_id")
+            .annotate(children=Count("pupil_id", distinct=True))
+            .filter(children=2)
+            .values("contact_id")
+        )
+
+    parent = (
+        mirror.Contact.objects.filter(_reserved_email("email_key"))
+        .filter(pk__in=with_two_children(PRIMARY))
+        .filter(pk__in=with_two_children(ALL))
+        .order_by("surname", "forename", "mis_id")
+        .first()
+    )
+    if parent is None:
+        return None, []
+    children = mirror.Pupil.objects.filter(
+        pk__in=qualifying_links(mode=PRIMARY).filter(contact=parent).values("pupil_id")
+    ).order_by("-year_group", "legal_forename")
+    return parent, list(children)
+
+
+def _keep_or_create_user(email: str, **fields) -> User:
+    """The existing account, untouched; or a new one with the demo password. An account
+    made by account generation and never activated gets the demo password too."""
+    user = User.objects.filter(email=normalise_email(email)).first()
+    if user is None:
+        return User.objects.create_user(email, DEMO_PASSWORD, **fields)
+    if not user.has_usable_password():
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
 
 
 def generate_school(
