@@ -31,6 +31,9 @@ from schoolgate.mis.snapshot import InvalidSource, Problem, Snapshot
 # work which follows from it (e.g. automatic account generation) commits or rolls
 # back with the sync. Receivers get `run` (the SyncRun) and `counts`.
 mis_synced = Signal()
+# Sent inside the transaction just before the mirror changes (receivers get `run`),
+# e.g. to note who may see which pupil so that access changes can be audited.
+mis_syncing = Signal()
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +126,7 @@ def _apply(run: SyncRun, snapshot: Snapshot, started: float) -> SyncRun:
     try:
         with transaction.atomic():
             _lock_mirror()
+            mis_syncing.send(sender=SyncRun, run=run)
             result = apply_snapshot(snapshot)
             run.counts = result.counts_dict()
             run.warnings = snapshot.warnings + result.warnings
