@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from schoolgate.scheduler.registry import jobs, run_due_jobs
 
@@ -19,12 +20,18 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="check once and exit")
 
     def handle(self, *args, once=False, **options):
-        names = ", ".join(f"{j.name} (every {j.every_minutes} min)" for j in jobs().values())
-        self.stdout.write(f"Scheduled jobs: {names or 'none'}")
+        names = ", ".join(
+            _("%(job)s (every %(minutes)d min)") % {"job": j.name, "minutes": j.every_minutes}
+            for j in jobs().values()
+        )
+        self.stdout.write(_("Scheduled jobs: %(names)s") % {"names": names or _("none")})
         try:
             while True:
                 for name in run_due_jobs(timezone.now()):
-                    self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} enqueued {name}")
+                    self.stdout.write(
+                        _("%(when)s enqueued %(job)s")
+                        % {"when": f"{timezone.now():%Y-%m-%d %H:%M:%S}", "job": name}
+                    )
                 if once:
                     return
                 close_old_connections()
