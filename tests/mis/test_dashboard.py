@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from schoolgate.accounts.models import User
-from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
+from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows, year_label
 from schoolgate.mis.snapshot import (
     ContactRow,
     GroupRow,
@@ -261,3 +261,14 @@ def test_dashboard_command_prints_a_summary(school, capsys):
     call_command("dashboard")
     out = capsys.readouterr().out
     assert "Pupils on roll" in out and "8" in out
+
+
+def test_year_labels_follow_the_mis_codes():
+    assert [year_label(y) for y in (None, -2, -1, 0, 1, 11)] == [
+        "",
+        "Nursery 1",
+        "Nursery 2",
+        "Reception",
+        "Year 1",
+        "Year 11",
+    ]

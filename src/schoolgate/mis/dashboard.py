@@ -329,11 +329,11 @@ def _why_no_account(links: list[PupilContact], *, mode: str, shared: set[str]) -
 
 
 def year_label(year_group: int | None) -> str:
-    """'Year 7', 'Reception', 'Nursery 1'; '' when unknown."""
+    """'Year 7', 'Reception', 'Nursery 2' (N2 = -1, the year before Reception); '' if unknown."""
     if year_group is None:
         return ""
     if year_group == 0:
         return _("Reception")
     if year_group < 0:
-        return _("Nursery %(n)d") % {"n": -year_group}
+        return _("Nursery %(n)d") % {"n": 3 + year_group}
     return _("Year %(n)d") % {"n": year_group}
