@@ -107,15 +107,15 @@ def test_registration_groups_become_groups_with_members_and_the_pupils_year():
     snapshot = read(FULL)
 
     assert {g.mis_id: (g.kind, g.name, g.year_group) for g in snapshot.groups.values()} == {
-        "reg:7A": ("registration", "7A", 7),
-        "reg:9B": ("registration", "9B", 9),
-        "reg:RA": ("registration", "RA", 0),
+        "7A": ("registration", "7A", 7),
+        "9B": ("registration", "9B", 9),
+        "RA": ("registration", "RA", 0),
     }
     assert snapshot.memberships == {
-        ("reg:7A", "1001"),
-        ("reg:7A", "1004"),
-        ("reg:9B", "1002"),
-        ("reg:RA", "1003"),
+        ("7A", "1001"),
+        ("7A", "1004"),
+        ("9B", "1002"),
+        ("RA", "1003"),
     }
     assert snapshot.covers == {"pupils", "contacts", "links", "groups:registration"}
 
@@ -123,7 +123,7 @@ def test_registration_groups_become_groups_with_members_and_the_pupils_year():
 def test_a_tutor_group_spanning_years_has_no_year_group(tmp_path):
     path = write(tmp_path, "1,,A,B,,,,7,Vert1", "2,,C,D,,,,8,Vert1")
 
-    assert read(path).groups["reg:Vert1"].year_group is None
+    assert read(path).groups["Vert1"].year_group is None
 
 
 def test_without_registration_groups_groups_are_not_covered(tmp_path):
@@ -354,7 +354,7 @@ def test_sync_fills_the_mirror_from_the_template():
         ("1002", 1),
     ]
     assert sorted(
-        TeachingGroup.objects.get(mis_id="reg:7A").pupils.values_list("mis_id", flat=True)
+        TeachingGroup.objects.get(mis_id="7A").pupils.values_list("mis_id", flat=True)
     ) == ["1001", "1004"]
 
 

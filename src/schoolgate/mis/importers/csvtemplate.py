@@ -52,7 +52,8 @@ COLUMNS = PUPIL_COLUMNS + ("contact_id",) + PERSON_COLUMNS + LINK_COLUMNS
 REQUIRED = ("pupil_id", "legal_forename", "legal_surname")
 CONTACT_REQUIRED = ("contact_forename", "contact_surname")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-# Mirror column sizes; a registration group's id is "reg:" + its name.
+# Mirror column sizes. A registration group's id is its name, as in a timetable CSV,
+# so the two files describe the same form with the same id.
 LIMITS = {
     "pupil_id": 100,
     "contact_id": 200,
@@ -64,7 +65,6 @@ LIMITS = {
 }
 NAME_MAX = 100
 PRIORITY_MAX = 999
-REG_PREFIX = "reg:"
 
 
 def read(path: Path, *, name: str) -> Snapshot:
@@ -237,7 +237,7 @@ def read(path: Path, *, name: str) -> Snapshot:
     raise_if_any(problems)
 
     for group_name, pupil_ids in groups.items():
-        group_id = REG_PREFIX + group_name
+        group_id = group_name
         years = {snapshot.pupils[p].year_group for p in pupil_ids}
         snapshot.groups[group_id] = GroupRow(
             mis_id=group_id,
