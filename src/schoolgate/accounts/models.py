@@ -87,3 +87,62 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
+
+
+class RoleProfile(models.Model):
+    """A role is a Django group; this holds what a group alone cannot say about it."""
+
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.CASCADE, related_name="profile", verbose_name=_("group")
+    )
+    description = models.TextField(_("description"), blank=True)
+    built_in = models.BooleanField(_("built in"), default=False)
+    is_staff_role = models.BooleanField(
+        _("staff role"), default=False, help_text=_("Members may use the school's staff area.")
+    )
+
+    class Meta:
+        verbose_name = _("role")
+        default_permissions = ()
+        # The staff area's own permissions: not about one model, so they live here.
+        permissions = [
+            ("manage_users", _("Manage users and roles")),
+            ("view_audit", _("Read the audit log")),
+        ]
+
+    def __str__(self):
+        return self.group.name
+
+
+class SignedInSession(models.Model):
+    """A session a person signed in with, so that all of them can be ended at once."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="signed_in_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.user} {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+
+class TOTPDevice(models.Model):
+    """A staff member's authenticator app: the shared secret and what guards its use."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted, so that one code cannot be used twice.
+    last_step = models.BigIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"TOTP for {self.user}"
