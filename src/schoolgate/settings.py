@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "schoolgate.addons",
     "schoolgate.outbox",
     "schoolgate.scheduler",
+    "schoolgate.portal",
 ]
 
 MIDDLEWARE = [

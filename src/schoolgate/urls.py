@@ -8,5 +8,6 @@ urlpatterns = [
     path("staff/mis/", include("schoolgate.mis.urls")),
     path("staff/addons/", include("schoolgate.addons.urls")),
     path("staff/outbox/", include("schoolgate.outbox.urls")),
+    path("parents/", include("schoolgate.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

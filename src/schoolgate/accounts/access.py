@@ -8,6 +8,7 @@ from schoolgate.mis.models import Contact, Pupil, PupilContact
 
 ALL = "all"
 PRIMARY = "primary"
+MODES = (ALL, PRIMARY)
 
 
 def generation_mode() -> str:
@@ -16,38 +17,55 @@ def generation_mode() -> str:
     return get_addon_settings().generation_mode
 
 
-def shared_email_keys() -> QuerySet:
-    """Emails held by two or more different contacts: a data problem, never merged."""
+def shared_email_keys(*, email_key: str | None = None) -> QuerySet:
+    """Emails held by two or more different contacts: a data problem, never merged.
+
+    With `email_key`, only that address is looked at (an index lookup, not a scan)."""
+    contacts = Contact.objects.exclude(email_key="")
+    if email_key is not None:
+        contacts = contacts.filter(email_key=email_key)
     return (
-        Contact.objects.exclude(email_key="")
-        .values("email_key")
+        contacts.values("email_key")
         .annotate(people=Count("id"))
         .filter(people__gt=1)
         .values("email_key")
     )
 
 
-def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
-    """Links that give a contact access to a pupil: on roll, parental responsibility,
-    a valid email not shared with another contact, no court order or no-contact flag,
-    and priority 1 when the school chose primary contacts only."""
+def _eligible_links(mode: str | None) -> QuerySet[PupilContact]:
+    """Every rule but the shared-email one, which needs to see other contacts."""
     mode = mode or generation_mode()
+    if mode not in MODES:
+        raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
     links = PupilContact.objects.filter(
         pupil__on_roll=True,
         parental_responsibility=True,
         court_order=False,
         no_contact=False,
-    ).exclude(Q(contact__email_key="") | Q(contact__email_key__in=shared_email_keys()))
+    ).exclude(contact__email_key="")
     if mode == PRIMARY:
         links = links.filter(priority=1)
     return links
 
 
+def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
+    """Links that give a contact access to a pupil: on roll, parental responsibility,
+    a valid email not shared with another contact, no court order or no-contact flag,
+    and priority 1 when the school chose primary contacts only."""
+    return _eligible_links(mode).exclude(Q(contact__email_key__in=shared_email_keys()))
+
+
 def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:
     """The pupils this person may see as a parent, from the mirror as it is now."""
-    if not user.is_authenticated or not user.is_active:
+    if not user.is_authenticated or not user.is_active or not user.email:
         return Pupil.objects.none()
-    links = qualifying_links(mode=mode).filter(contact__email_key=user.email)
+    # The same rules as qualifying_links, with the shared-email test narrowed to this
+    # one address so that a page view never groups the whole contact table.
+    links = (
+        _eligible_links(mode)
+        .filter(contact__email_key=user.email)
+        .exclude(contact__email_key__in=shared_email_keys(email_key=user.email))
+    )
     return Pupil.objects.filter(pk__in=links.values("pupil_id"))
 
 
@@ -67,3 +85,19 @@ def get_visible_pupil_or_404(user, pupil_id) -> Pupil:
 def is_parent(user) -> bool:
     """Whether the person has at least one child they may see now."""
     return pupils_visible_to(user).exists()
+
+
+def access_pairs(*, mode: str | None = None, emails: QuerySet | None = None) -> dict:
+    """{(email, pupil id): contact id} for every qualifying link, in one query.
+
+    `emails` (a values queryset of addresses) narrows it, e.g. to those with accounts.
+    Used to compare access before and after a sync."""
+    links = qualifying_links(mode=mode)
+    if emails is not None:
+        links = links.filter(contact__email_key__in=emails)
+    return {
+        (email, pupil_id): contact_id
+        for email, pupil_id, contact_id in links.values_list(
+            "contact__email_key", "pupil_id", "contact_id"
+        ).iterator(chunk_size=5000)
+    }

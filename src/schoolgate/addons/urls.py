@@ -1,8 +1,9 @@
 from django.urls import path
 
-from schoolgate.addons import views
+from schoolgate.addons import mis_accounts, views
 
 app_name = "addons"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
+    path("mis-accounts/", mis_accounts.mis_accounts_page, name="mis-accounts"),
 ]
