@@ -453,7 +453,7 @@ def _sync_pairs(
             "group__mis_id", f"{other}__mis_id", "pk", "group__kind"
         ).iterator(chunk_size=BATCH)
     }
-    new_objects = []
+    new_rows = []
     for group_id, person_id in sorted(pairs):
         if (group_id, person_id) in existing:
             continue
@@ -463,11 +463,9 @@ def _sync_pairs(
         if group_id not in group_pks:
             warnings.append(f"Group '{group_id}' is not known; its {what} {person_id} skipped")
             continue
-        new_objects.append(
-            model(group_id=group_pks[group_id], **{f"{other}_id": other_pks[person_id]})
-        )
-    model.objects.bulk_create(new_objects, batch_size=BATCH)
-    counts.added = len(new_objects)
+        new_rows.append((group_pks[group_id], other_pks[person_id]))
+    _insert_rows(model, ("group", other), new_rows)
+    counts.added = len(new_rows)
     if replace_kinds:
         gone = [
             pk for key, (pk, kind) in existing.items() if key not in pairs and kind in replace_kinds
@@ -475,6 +473,22 @@ def _sync_pairs(
         _delete_pks(model, gone)
         counts.removed = len(gone)
     return counts
+
+
+def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Plain INSERTs for the pair tables: a model instance per row cost far more than
+    the database's own work (bench/sync.py: 550,000 memberships at 50,000 pupils)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def _delete_pks(model, pks: list[int]) -> None:
