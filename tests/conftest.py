@@ -9,3 +9,27 @@ def _media_and_data(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _database(db):
     """Every test may use the database; pages read the school's settings from it."""
+
+
+# A ready school for any test (see tests/school.py): families, staff, groups, users.
+@pytest.fixture
+def school():
+    from school import build_school
+
+    return build_school()
+
+
+@pytest.fixture
+def parent_role():
+    """The "MIS Parent" role, chosen in the add-on settings for contact accounts."""
+    from school import make_parent_role
+
+    return make_parent_role()
+
+
+@pytest.fixture
+def parent_for():
+    """parent_for(contact) -> that contact's account (found by email, made if none)."""
+    from school import parent_user
+
+    return parent_user
