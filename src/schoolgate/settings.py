@@ -45,10 +45,15 @@ INSTALLED_APPS = [
     "schoolgate.outbox",
     "schoolgate.scheduler",
     "schoolgate.portal",
+    "schoolgate.ops",
 ]
 
 MIDDLEWARE = [
+    "schoolgate.ops.middleware.HealthCheckMiddleware",
+    "schoolgate.ops.middleware.RequestIdMiddleware",
+    "schoolgate.ops.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "schoolgate.accounts.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "schoolgate.accounts.middleware.TwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "schoolgate.urls"
@@ -86,6 +92,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'schoolgate.sqlite3'}"),
         conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # A connection the database dropped (restart, failover) is replaced, not reused.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -120,10 +128,20 @@ LOGOUT_REDIRECT_URL = "accounts:sign-in"
 
 AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = envint("LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Locked per email and, separately, per client address (docs/accounts.md).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "schoolgate.accounts.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "schoolgate.accounts.lockout.client_ip"
+AXES_HANDLER = "schoolgate.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "schoolgate.accounts.lockout.locked_out_response"
+# How many reverse proxies in front append to X-Forwarded-For and set X-Forwarded-Proto.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", False)
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_HOURS", 24) * 3600
 
 SESSION_COOKIE_AGE = envint("SESSION_HOURS", 12) * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -133,6 +151,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = envint(
+    "HSTS_SECONDS", 365 * 24 * 3600 if SITE_URL.startswith("https") and not DEBUG else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
 SECURE_CSP = {
     "default-src": ["'self'"],
     "img-src": ["'self'", "data:"],
@@ -202,12 +225,30 @@ SCHOOLGATE = {
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
     "SYNC_DROP_MINUTES": envint("SYNC_DROP_MINUTES", 15),  # 0 turns the drop folder off
     "INVITATION_DAYS": envint("INVITATION_DAYS", 14),
+    # /healthz fails when a heartbeat, or the oldest unsent email, is older than this,
+    # or when more emails than this failed for good in the last day.
+    "HEALTH_HEARTBEAT_MINUTES": envint("HEALTH_HEARTBEAT_MINUTES", 5),
+    "HEALTH_OUTBOX_MINUTES": envint("HEALTH_OUTBOX_MINUTES", 30),
+    "HEALTH_OUTBOX_FAILED": envint("HEALTH_OUTBOX_FAILED", 25),
 }
 
+# JSON lines with a request id in production; the same lines as text when DEBUG is on.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "schoolgate.ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "schoolgate.ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

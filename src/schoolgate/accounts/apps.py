@@ -5,6 +5,12 @@ class AccountsConfig(AppConfig):
     name = "schoolgate.accounts"
 
     def ready(self):
-        from schoolgate.accounts import signals
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import post_migrate
+
+        from schoolgate.accounts import roles, sessions, signals
 
         signals.connect()
+        post_migrate.connect(roles.run_after_migrate, dispatch_uid="accounts.builtin_roles")
+        user_logged_in.connect(sessions.note_sign_in, dispatch_uid="accounts.note_sign_in")
+        user_logged_out.connect(sessions.note_sign_out, dispatch_uid="accounts.note_sign_out")

@@ -31,6 +31,9 @@ def navigation_for(request) -> list[dict]:
             items.append({"label": _("Add-ons"), "url": reverse("addons:settings")})
         if user.has_perm("outbox.view_outboxmessage"):
             items.append({"label": _("Email outbox"), "url": reverse("outbox:list")})
+        if user.has_perm("accounts.manage_users"):
+            items.append({"label": _("User Manager"), "url": reverse("accounts:users")})
+    items.append({"label": _("Your account"), "url": reverse("accounts:change-password")})
     path = request.path
     for item in items:
         item["active"] = path.startswith(item["url"])

@@ -1,0 +1,431 @@
+"""Sign-in and password pages for everyone; the User Manager for staff who manage users."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from schoolgate.accounts import lockout, otp, selectors, users
+from schoolgate.accounts.audit import record
+from schoolgate.accounts.forms import (
+    AuditFilterForm,
+    ChangePasswordForm,
+    CodeForm,
+    ForgotPasswordForm,
+    ReasonForm,
+    RoleForm,
+    RolesForm,
+    SetPasswordForm,
+    SignInForm,
+    StaffAccountsForm,
+    UserSearchForm,
+)
+from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import BUILTIN_ROLES
+from schoolgate.accounts.tasks import send_new_link_if_account, send_reset_if_account
+from schoolgate.accounts.tokens import invitation_token
+from schoolgate.core.access import staff_required
+from schoolgate.core.context_processors import school_name
+
+MANAGE = "accounts.manage_users"
+AUDIT = "accounts.view_audit"
+PER_PAGE = 50
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+# Sign-in, sign-out and passwords
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+class _SetPasswordView(auth_views.PasswordResetConfirmView):
+    """A link that works once: set a password, then be signed in."""
+
+    form_class = SetPasswordForm
+    post_reset_login = True
+    post_reset_login_backend = BACKEND
+    reset_url_token = "set"
+    success_url = reverse_lazy("home")
+    audit_action = ""
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        # A deactivated account's old link must not bring it back to life.
+        return user if user is not None and user.is_active else None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["uidb64"] = self.kwargs["uidb64"]
+        context["sign_in_url"] = reverse("accounts:sign-in")
+        return context
+
+    def form_valid(self, form):
+        record(action=self.audit_action, subject=self.user.email, actor=self.user)
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been set and you are signed in."))
+        return response
+
+
+class SetPasswordView(_SetPasswordView):
+    """From an invitation: the link expires after SCHOOLGATE["INVITATION_DAYS"]."""
+
+    template_name = "accounts/set_password.html"
+    token_generator = invitation_token
+    title = gettext_lazy("Set your password")
+    audit_action = "password.set_from_invitation"
+
+
+class ResetPasswordView(_SetPasswordView):
+    """From a password reset email: the link expires after PASSWORD_RESET_TIMEOUT."""
+
+    template_name = "accounts/reset_password.html"
+    token_generator = default_token_generator
+    title = gettext_lazy("Choose a new password")
+    audit_action = "password.reset"
+
+
+@require_POST
+def new_link(request, uidb64):
+    """Ask for a new link after an expired or used one: the same answer for anyone."""
+    send_new_link_if_account.enqueue(uidb64)
+    return redirect("accounts:new-link-sent")
+
+
+def new_link_sent(request):
+    return render(request, "accounts/new_link_sent.html")
+
+
+def forgot_password(request):
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # The lookup happens in the background: this page does the same work, and
+        # says the same thing, whether or not the address has an account.
+        send_reset_if_account.enqueue(form.cleaned_data["email"])
+        return redirect("accounts:forgot-password-sent")
+    return render(request, "accounts/forgot_password.html", {"form": form})
+
+
+def forgot_password_sent(request):
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    return render(request, "accounts/forgot_password_sent.html", {"hours": hours})
+
+
+class ChangePasswordView(auth_views.PasswordChangeView):
+    template_name = "accounts/change_password.html"
+    form_class = ChangePasswordForm
+    success_url = reverse_lazy("accounts:change-password")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(action="password.changed", subject=self.request.user.email, actor=self.request.user)
+        messages.success(
+            self.request,
+            _(
+                "Your password has been changed. Anywhere else you were signed in, you are now "
+                "signed out."
+            ),
+        )
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["two_factor"] = otp.confirmed_device(user) is not None
+        context["can_set_up_two_factor"] = user.is_staff
+        return context
+
+
+@require_POST
+@login_required
+def sign_out_everywhere(request):
+    """End all of one's own sessions, this one included."""
+    users.sign_out_everywhere(user=request.user, actor=request.user, reason="by themselves")
+    logout(request)
+    messages.success(request, _("You have been signed out everywhere."))
+    return redirect("accounts:sign-in")
+
+
+# Two-factor authentication
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+@login_required
+def two_factor_set_up(request):
+    user = request.user
+    if otp.confirmed_device(user) is not None:
+        return redirect(f"{reverse('accounts:two-factor')}?next={_next_url(request)}")
+    device = otp.pending_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if otp.verify(device, form.cleaned_data["code"]):
+            otp.mark_verified(request)
+            record(action="two_factor.enrolled", subject=user.email, actor=user)
+            messages.success(request, _("Two-factor authentication is set up."))
+            return redirect(_next_url(request))
+        form.add_error(
+            "code",
+            _("That code is not right: check the time on your phone and enter the code shown now."),
+        )
+    uri = otp.provisioning_uri(device, issuer=school_name())
+    return render(
+        request,
+        "accounts/two_factor_set_up.html",
+        {
+            "form": form,
+            "qr_svg": otp.qr_svg(uri),
+            "secret": " ".join(device.secret[i : i + 4] for i in range(0, len(device.secret), 4)),
+            "next": _next_url(request),
+            "required": settings.STAFF_REQUIRE_2FA and user.is_staff,
+        },
+    )
+
+
+@login_required
+def two_factor(request):
+    user = request.user
+    device = otp.confirmed_device(user)
+    if device is None:
+        return redirect(f"{reverse('accounts:two-factor-set-up')}?next={_next_url(request)}")
+    if otp.is_verified(request):
+        return redirect(_next_url(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if otp.verify(device, form.cleaned_data["code"]):
+            otp.mark_verified(request)
+            return redirect(_next_url(request))
+        if otp.is_locked(device):
+            record(action="two_factor.locked", subject=user.email, actor=user)
+            logout(request)
+            return lockout.locked_out_response(request)
+        form.add_error("code", _("That code is not right. Enter the code shown now."))
+    return render(request, "accounts/two_factor.html", {"form": form, "next": _next_url(request)})
+
+
+# The User Manager
+
+
+@staff_required(MANAGE)
+def user_list(request):
+    form = UserSearchForm(request.GET or None)
+    found = selectors.search_users(**form.filters())
+    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    counts = selectors.visible_pupil_counts(page.object_list)
+    rows = [{"user": user, "pupils": counts[user.pk]} for user in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/users.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+@staff_required(MANAGE)
+def user_detail(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    roles_form = RolesForm(initial={"roles": list(person.groups.all())})
+    return _user_page(request, person, roles_form=roles_form)
+
+
+def _user_page(request, person, *, roles_form, status=200):
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "person": person,
+            "roles_form": roles_form,
+            "reason_form": ReasonForm(prefix="account"),
+            "pupils": selectors.visible_pupil_counts([person])[person.pk],
+            "locked_out": lockout.is_locked_out(person.email),
+            "sessions": person.signed_in_sessions.count(),
+            "two_factor": otp.confirmed_device(person) is not None,
+            "history": selectors.audit_entries(subject=person.email)[:10]
+            if request.user.has_perm(AUDIT)
+            else None,
+            "is_self": person.pk == request.user.pk,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@staff_required(MANAGE)
+def user_roles(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    form = RolesForm(request.POST)
+    if form.is_valid():
+        try:
+            added, removed = users.set_roles(
+                user=person,
+                roles=form.cleaned_data["roles"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error("roles", error)
+        else:
+            if added or removed:
+                messages.success(request, _("Roles saved for %(email)s.") % {"email": person.email})
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("accounts:user", user_id=person.pk)
+    return _user_page(request, person, roles_form=form, status=400)
+
+
+def _user_action(action, success):
+    """A POST-only admin action on one user, with an optional reason."""
+
+    @require_POST
+    @staff_required(MANAGE)
+    def view(request, user_id):
+        person = get_object_or_404(User, pk=user_id)
+        form = ReasonForm(request.POST, prefix="account")
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        try:
+            action(user=person, actor=request.user, reason=reason)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, success % {"email": person.email})
+        return redirect("accounts:user", user_id=person.pk)
+
+    return view
+
+
+user_deactivate = _user_action(
+    users.deactivate_user,
+    gettext_lazy("%(email)s is deactivated and has been signed out everywhere."),
+)
+user_reactivate = _user_action(users.reactivate_user, gettext_lazy("%(email)s can sign in again."))
+user_password_reset = _user_action(
+    users.send_password_reset,
+    gettext_lazy("An email with a link to choose a new password is on its way to %(email)s."),
+)
+user_sign_out_everywhere = _user_action(
+    users.sign_out_everywhere, gettext_lazy("%(email)s has been signed out everywhere.")
+)
+user_unlock = _user_action(
+    lambda *, user, actor, reason: users.unlock_user(user=user, actor=actor),
+    gettext_lazy("%(email)s can try to sign in again now."),
+)
+user_reset_two_factor = _user_action(
+    lambda *, user, actor, reason: users.reset_two_factor(user=user, actor=actor),
+    gettext_lazy("%(email)s will set up two-factor authentication again at next sign-in."),
+)
+
+
+@staff_required(MANAGE)
+def role_list(request):
+    return render(
+        request,
+        "accounts/roles.html",
+        {"roles": selectors.roles_with_member_counts(), "builtin": BUILTIN_ROLES},
+    )
+
+
+@staff_required(MANAGE)
+def role_create(request):
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = users.create_role(
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("The role “%(title)s” was created.") % {"title": group.name}
+            )
+            return redirect("accounts:role", role_id=group.pk)
+    return render(request, "accounts/role_create.html", {"form": form})
+
+
+@staff_required(MANAGE)
+def role_detail(request, role_id):
+    group = get_object_or_404(Group.objects.select_related("profile"), pk=role_id)
+    members = Paginator(selectors.role_members(group), PER_PAGE).get_page(request.GET.get("page"))
+    profile = getattr(group, "profile", None)
+    return render(
+        request,
+        "accounts/role_detail.html",
+        {
+            "role": group,
+            "profile": profile,
+            "members": members,
+            "permissions": group.permissions.select_related("content_type").order_by(
+                "content_type__app_label", "codename"
+            ),
+        },
+    )
+
+
+@staff_required(MANAGE)
+def staff_accounts(request):
+    form = StaffAccountsForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = users.create_staff_accounts(actor=request.user, role=form.cleaned_data["role"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(created)s staff accounts created and invited; %(added)s existing accounts "
+                    "given the role."
+                )
+                % {"created": result.created, "added": result.role_added},
+            )
+            return redirect("accounts:staff-accounts")
+    preview = None
+    if form.fields["role"].queryset.exists():
+        role = form.fields["role"].queryset.filter(pk=form["role"].value()).first()
+        preview = users.create_staff_accounts(actor=request.user, role=role, dry_run=True)
+    return render(request, "accounts/staff_accounts.html", {"form": form, "preview": preview})
+
+
+@staff_required(AUDIT)
+def audit_log(request):
+    form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.audit_entries(
+        subject=filters.get("subject", ""), action=filters.get("action", "")
+    )
+    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "accounts/audit.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
