@@ -402,7 +402,7 @@ def _sync_links(snapshot: Snapshot, pupil_pks: dict, contact_pks: dict, *, repla
             "pupil__mis_id", "contact__mis_id", "pk", *LINK_FIELDS
         ).iterator(chunk_size=BATCH)
     }
-    new_objects, changed_objects = [], []
+    new_rows, changed_objects = [], []
     for key, row in snapshot.links.items():
         values = (
             row.relationship,
@@ -412,21 +412,15 @@ def _sync_links(snapshot: Snapshot, pupil_pks: dict, contact_pks: dict, *, repla
             row.no_contact,
         )
         if key not in existing:
-            new_objects.append(
-                PupilContact(
-                    pupil_id=pupil_pks[row.pupil_id],
-                    contact_id=contact_pks[row.contact_id],
-                    **dict(zip(LINK_FIELDS, values, strict=True)),
-                )
-            )
+            new_rows.append((pupil_pks[row.pupil_id], contact_pks[row.contact_id], *values))
         elif existing[key][1] != values:
             obj = PupilContact(pk=existing[key][0])
             for name, value in zip(LINK_FIELDS, values, strict=True):
                 setattr(obj, name, value)
             changed_objects.append(obj)
-    PupilContact.objects.bulk_create(new_objects, batch_size=BATCH)
+    _insert_rows(PupilContact, ("pupil", "contact", *LINK_FIELDS), new_rows)
     PupilContact.objects.bulk_update(changed_objects, LINK_FIELDS, batch_size=BATCH)
-    counts.added, counts.changed = len(new_objects), len(changed_objects)
+    counts.added, counts.changed = len(new_rows), len(changed_objects)
     if replace:
         gone = [pk for key, (pk, _) in existing.items() if key not in snapshot.links]
         _delete_pks(PupilContact, gone)
@@ -476,8 +470,8 @@ def _sync_pairs(
 
 
 def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """Plain INSERTs for the pair tables: a model instance per row cost far more than
-    the database's own work (bench/sync.py: 550,000 memberships at 50,000 pupils)."""
+    """Plain INSERTs for links and pairs: a model instance per row cost far more than the
+    database's own work (bench/sync.py: 550,000 memberships at 50,000 pupils)."""
     if not rows:
         return
     quote = connection.ops.quote_name
