@@ -1,0 +1,266 @@
+"""Sync speed: for each school size, a full sync into an empty mirror, a re-sync of the
+same files, and a re-sync after about 1% of contacts changed.
+
+    .venv/bin/python bench/sync.py [--pupils 2000 50000] [--seed 1]
+
+The school comes from the demo generator (a CTF and a timetable CSV) and goes through
+the real importers and sync engine. The database is a fresh SQLite file in a temp dir,
+or, when DATABASE_URL is set, a fresh PostgreSQL database test_<name> (created, then
+dropped). Each step runs in its own process, so its peak memory is its own. Run by
+hand, never inside the test suite; figures go in docs/benchmarks.md."""
+
+import os
+import sys
+
+# bench/ holds email.py: keep this folder off the path so `import email` finds the
+# standard library's package.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+STEPS = (
+    ("full", "full sync, empty mirror"),
+    ("same", "re-sync, no change"),
+    ("changed", "re-sync, 1% contacts changed"),
+)
+CHANGED_SHARE = 0.01
+GOALS = {2000: 2.0, 50000: 60.0}  # pupils: seconds for a full sync
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pupils", type=int, nargs="+", default=[2000, 50000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # internal: run one step
+    parser.add_argument("--files", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        run_step(args.files)
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    os.environ["SCHOOLGATE_DATA_DIR"] = str(workdir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "schoolgate.settings"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    postgres = connection.vendor == "postgresql"
+    old_name = connection.settings_dict["NAME"]
+    try:
+        if postgres:
+            test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+            url = urlsplit(os.environ["DATABASE_URL"])
+            os.environ["DATABASE_URL"] = url._replace(path=f"/{test_name}").geturl()
+            where = f"PostgreSQL ({test_name})"
+        else:
+            call_command("migrate", verbosity=0)
+            where = f"SQLite ({connection.settings_dict['NAME']})"
+        print(
+            f"{where}; Python {platform.python_version()}; {os.cpu_count()} cores; "
+            f"seed {args.seed}\n"
+        )
+        results = []
+        for pupils in args.pupils:
+            results += bench_size(pupils, seed=args.seed, workdir=workdir)
+        print_table(results)
+    finally:
+        connection.close()
+        if postgres:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_size(pupils: int, *, seed: int, workdir: Path) -> list[dict]:
+    from schoolgate.mis.demo import build_school, write_ctf, write_timetable
+
+    clear_mirror()
+    started = time.perf_counter()
+    school = build_school(pupils=pupils, seed=seed)
+    folder = workdir / f"school-{pupils}"
+    folder.mkdir()
+    ctf, timetable = folder / "school.ctf.xml", folder / "timetable.csv"
+    write_ctf(school, ctf)
+    write_timetable(school, timetable)
+    megabytes = (ctf.stat().st_size + timetable.stat().st_size) / 1e6
+    print(
+        f"{pupils:,} pupils: generated {megabytes:.1f} MB of files in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    results = []
+    for step, label in STEPS:
+        if step == "changed":
+            changed = change_contacts(school, seed=seed)
+            write_ctf(school, ctf)
+            print(f"  changed {changed:,} of {len(school.contacts):,} contacts", flush=True)
+        result = run_child(step, [ctf, timetable])
+        result.update(pupils=pupils, step=label)
+        results.append(result)
+        print(f"  {label}: {result['seconds']:.2f} s", flush=True)
+    return results
+
+
+def change_contacts(school, *, seed: int) -> int:
+    """Change ~1% of contacts as a term's MIS edits do: mostly a new mobile number, some a
+    new email (which the CTF importer sees as a new person replacing the old)."""
+    rng = random.Random(seed + 1)
+    emails = [p.email.casefold() for p in school.contacts if p.email]
+    shared = {email for email in emails if emails.count(email) > 1} if len(emails) < 5000 else set()
+    eligible = [
+        person
+        for person in school.contacts
+        if person.email
+        and "@" in person.email[:-1]
+        and " " not in person.email
+        and person.email.casefold() not in shared
+    ]
+    chosen = rng.sample(eligible, max(1, round(CHANGED_SHARE * len(school.contacts))))
+    for index, person in enumerate(chosen):
+        if index % 10 < 7:
+            person.phones[0] = ("M", f"07700 900{rng.randrange(1000):03d}")
+        else:
+            local, _, domain = person.email.partition("@")
+            person.email = f"new.{local}@{domain}"
+    return len(chosen)
+
+
+def clear_mirror() -> None:
+    from django.db import connection
+
+    from schoolgate.mis import models
+
+    tables = [
+        model._meta.db_table
+        for model in (
+            models.GroupMembership,
+            models.GroupTeacher,
+            models.PupilContact,
+            models.Contact,
+            models.Pupil,
+            models.TeachingGroup,
+            models.Staff,
+            models.SyncRun,
+        )
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+
+
+def run_child(step: str, files: list[Path]) -> dict:
+    command = [sys.executable, __file__, "--step", step, "--files", *map(str, files)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"step {step} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_step(files: list[str]) -> None:
+    """One sync, as `sync_mis` does it (read the files, then apply), timed in two parts."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolgate.settings")
+    import django
+
+    django.setup()
+    from schoolgate.mis.importers import read_sources
+    from schoolgate.mis.sync import sync_snapshot
+
+    paths = [Path(f) for f in files]
+    baseline = peak_rss_mb()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    snapshot = read_sources(paths)
+    read = time.perf_counter() - started
+    run = sync_snapshot(snapshot, trigger="command")
+    total = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    if run.status != "succeeded":
+        sys.exit(f"the sync failed: {run.errors[:3]}")
+    rows = (
+        len(snapshot.pupils)
+        + len(snapshot.contacts)
+        + len(snapshot.links)
+        + len(snapshot.memberships)
+    )
+    changes = sum(c["added"] + c["changed"] + c["removed"] for c in run.counts.values())
+    print(
+        json.dumps(
+            {
+                "seconds": total,
+                "cpu": cpu,
+                "read": read,
+                "apply": total - read,
+                "rows": rows,
+                "changes": changes,
+                "peak_mb": peak_rss_mb(),
+                "baseline_mb": baseline,
+            }
+        )
+    )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, unlike ru_maxrss, is not inherited
+    from the parent that started the process."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_table(results: list[dict]) -> None:
+    header = (
+        f"\n{'pupils':>7}  {'step':<29} {'seconds':>8} {'read':>6} {'apply':>6} {'cpu':>6} "
+        f"{'rows':>9} {'rows/s':>8} {'peak MB':>8} {'changes':>8}"
+    )
+    print(header)
+    print("-" * (len(header) - 1))
+    for r in results:
+        print(
+            f"{r['pupils']:>7,}  {r['step']:<29} {r['seconds']:>8.2f} {r['read']:>6.2f} "
+            f"{r['apply']:>6.2f} {r['cpu']:>6.2f} {r['rows']:>9,} "
+            f"{r['rows'] / r['seconds']:>8,.0f} {r['peak_mb']:>8.0f} {r['changes']:>8,}"
+        )
+    print(
+        "\n(seconds = read + apply, wall clock; cpu = the step process's own CPU time,\n"
+        "which includes SQLite's work but not a PostgreSQL server's; peak MB = the step\n"
+        f"process's peak RSS, of which Django alone is ~{results[0]['baseline_mb']:.0f} MB)"
+    )
+    by_size: dict[int, dict[str, dict]] = {}
+    for r in results:
+        by_size.setdefault(r["pupils"], {})[r["step"]] = r
+    for pupils, steps in by_size.items():
+        full, same = steps[STEPS[0][1]], steps[STEPS[1][1]]
+        goal = GOALS.get(pupils)
+        verdicts = []
+        if goal:
+            met = "met" if full["seconds"] < goal else "MISSED"
+            verdicts.append(f"full sync under {goal:g} s: {met}")
+        met = "met" if same["seconds"] < full["seconds"] / 2 else "MISSED"
+        verdicts.append(f"no-change re-sync under half a full sync: {met}")
+        print(f"{pupils:,} pupils: " + "; ".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
