@@ -1,0 +1,57 @@
+"""The heartbeat: every minute the scheduler beats and enqueues a task; a worker that
+runs it beats too. /healthz reads both, so a stopped scheduler or a stopped (or stuck)
+worker shows within minutes, whichever machines they run on."""
+
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+
+from schoolgate.ops.models import Heartbeat
+from schoolgate.scheduler.registry import register
+
+SCHEDULER = "scheduler"
+WORKER = "worker"
+EVERY_MINUTES = 1
+
+
+def beat(name: str) -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+@task
+def worker_heartbeat() -> None:
+    """Run by a task worker: proves one is taking tasks off the queue."""
+    beat(WORKER)
+    _prune_finished()
+
+
+def scheduler_heartbeat() -> None:
+    """Run by the scheduler: beat, and ask a worker to beat unless one is already asked."""
+    beat(SCHEDULER)
+    if not _heartbeat_waiting():
+        worker_heartbeat.enqueue()
+
+
+def _heartbeat_waiting() -> bool:
+    """Whether a heartbeat task is already queued (no pile of them while workers are down)."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # another task backend: nothing to look up
+        return False
+    return DBTaskResult.objects.filter(
+        task_path=worker_heartbeat.module_path, status=TaskResultStatus.READY
+    ).exists()
+
+
+def _prune_finished() -> None:
+    """Heartbeat results are worthless once run: delete them (1,440 a day otherwise)."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return
+    DBTaskResult.objects.filter(
+        task_path=worker_heartbeat.module_path,
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+    ).delete()
+
+
+register("ops.heartbeat", EVERY_MINUTES, scheduler_heartbeat)
