@@ -220,6 +220,16 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Schoolgate <no-reply@schoolgate.invalid>"
 )
 
+# How `schoolgate serve`, `web` and `worker` run (docs/deploy.md).
+SERVER = {
+    "HOST": os.environ.get("HOST", "127.0.0.1"),
+    "PORT": envint("PORT", 8000),
+    "WEB_CONCURRENCY": envint("WEB_CONCURRENCY", 0),  # 0: 2 x CPU cores + 1, at most 8
+    "WEB_THREADS": envint("WEB_THREADS", 1),
+    "WEB_TIMEOUT": envint("WEB_TIMEOUT", 120),  # seconds; large MIS uploads sync in the request
+    "TASK_WORKERS": envint("TASK_WORKERS", 1),
+}
+
 SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
