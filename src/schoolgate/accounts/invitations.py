@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import generation_mode, qualifying_links
 from schoolgate.accounts.audit import record
@@ -37,6 +39,8 @@ def queue_invitations(
         return 0
     now = at or timezone.now()
     expires = timezone.localtime(now + timedelta(days=settings.SCHOOLGATE["INVITATION_DAYS"]))
+    # Formatted once here rather than in every message's template: a bulk run is hot.
+    expires_on = date_format(expires.date(), "j F Y")
     specs = []
     for user in users:
         user.invited_at = now
@@ -45,10 +49,10 @@ def queue_invitations(
                 "to": user.email,
                 "template": TEMPLATE,
                 "context": {
-                    "name": user.get_full_name(),
+                    "name": user.get_full_name() or _("parent or carer"),
                     "email": user.email,
                     "link": invitation_url(user),
-                    "expires": expires.date(),
+                    "expires": expires_on,
                 },
             }
         )
