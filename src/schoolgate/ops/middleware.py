@@ -51,29 +51,33 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = request_id_from(request.headers.get(HEADER))
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Cleared by clear_request_id when the response is finished: Django itself logs
+        # errors (django.request) after the middleware has returned.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[HEADER] = request_id
-            match = getattr(request, "resolver_match", None)
-            route = match.route if match else ""
-            request_logger.info(
-                "%s %s %s",
-                request.method,
-                route or "(no route)",
-                response.status_code,
-                extra={
-                    "method": request.method,
-                    "route": route,
-                    "view": match.view_name if match else "",
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response[HEADER] = request_id
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match else ""
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            route or "(no route)",
+            response.status_code,
+            extra={
+                "method": request.method,
+                "route": route,
+                "view": match.view_name if match else "",
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+
+def clear_request_id(**kwargs) -> None:
+    """request_finished receiver: lines after the request carry no id."""
+    request_id_var.set("")
 
 
 class DatabaseUnavailableMiddleware:

@@ -70,6 +70,8 @@ def run_web(*, host: str, port: int, workers: int, threads: int = 1, timeout: in
             "proc_name": "schoolgate-web",
             "logger_class": DjangoLogger,
             "errorlog": "-",
+            # gunicorn's control socket is one path per user: two servers would clash.
+            "control_socket_disable": True,
             # X-Forwarded-Proto is honoured from FORWARDED_ALLOW_IPS (gunicorn's own
             # variable, default 127.0.0.1), so a local reverse proxy needs nothing set.
         }
