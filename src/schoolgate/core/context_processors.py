@@ -29,10 +29,13 @@ def navigation_for(request) -> list[dict]:
         ]
         if user.has_perm("addons.change_addonsettings"):
             items.append({"label": _("Add-ons"), "url": reverse("addons:settings")})
+            items.append({"label": _("MIS Accounts"), "url": reverse("addons:mis-accounts")})
         if user.has_perm("outbox.view_outboxmessage"):
             items.append({"label": _("Email outbox"), "url": reverse("outbox:list")})
         if user.has_perm("accounts.manage_users"):
             items.append({"label": _("User Manager"), "url": reverse("accounts:users")})
+    else:
+        items.append({"label": _("Your children"), "url": reverse("portal:home")})
     items.append({"label": _("Your account"), "url": reverse("accounts:change-password")})
     path = request.path
     for item in items:
