@@ -4,7 +4,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+import psycopg
 import pytest
+from django.db import connection
 
 
 @pytest.fixture
@@ -24,3 +26,30 @@ def run_process():
             process.send_signal(signal.SIGKILL)
             process.wait()
         handle.close()
+
+
+@pytest.fixture
+def scratch_postgres():
+    """scratch_postgres(name) -> (url, admin, name): a PostgreSQL database of the test's
+    own, dropped afterwards; admin(sql) runs SQL from the maintenance database."""
+    params = connection.get_connection_params()
+    created = []
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create(name: str):
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin(f"CREATE DATABASE {name}")
+        created.append(name)
+        settings = connection.settings_dict
+        url = (
+            f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+            f"{settings['PORT'] or 5432}/{name}?application_name=h8-tests"
+        )
+        return url, admin, name
+
+    yield create
+    for name in created:
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
