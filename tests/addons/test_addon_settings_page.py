@@ -173,10 +173,10 @@ def test_bad_settings_say_what_and_where_and_change_nothing(
 
 
 def test_a_role_with_permissions_cannot_hold_parents(client, office):
-    teachers = Group.objects.create(name="Teachers")
-    teachers.permissions.add(Permission.objects.get(codename="change_addonsettings"))
+    teachers = Group.objects.create(name="Office staff")
+    office_staff.permissions.add(Permission.objects.get(codename="change_addonsettings"))
 
-    response = client.post(URL, form_data(parent_group=str(teachers.pk)))
+    response = client.post(URL, form_data(parent_group=str(office_staff.pk)))
 
     assert "Choose a role with no permissions" in response.content.decode()
     assert get_addon_settings().parent_group is None
