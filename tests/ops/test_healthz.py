@@ -116,6 +116,11 @@ def test_database_down_is_unhealthy_and_checks_nothing_else(client, beating):
     assert checks["outbox"] == {"ok": False, "error": "database unavailable"}
 
 
+def test_a_failing_probe_writes_no_error_line(client, caplog):
+    assert client.get("/healthz").status_code == 503  # no heartbeats
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_load_balancer_can_ask_for_the_web_checks_only(client):
     # No heartbeats at all: the web servers can still serve pages.
     response = client.get("/healthz?checks=database,migrations")
