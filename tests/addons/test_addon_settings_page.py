@@ -173,7 +173,7 @@ def test_bad_settings_say_what_and_where_and_change_nothing(
 
 
 def test_a_role_with_permissions_cannot_hold_parents(client, office):
-    teachers = Group.objects.create(name="Office staff")
+    office_staff = Group.objects.create(name="Office staff")
     office_staff.permissions.add(Permission.objects.get(codename="change_addonsettings"))
 
     response = client.post(URL, form_data(parent_group=str(office_staff.pk)))
