@@ -74,15 +74,17 @@ def main() -> None:
     previews = preview_generation()
     print(f"preview of both modes (the MIS Accounts page): {time.perf_counter() - started:.2f} s")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = generate_accounts(mode=args.mode, actor_label="bench")
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.created == previews[args.mode].created, (result, previews)
     print(
         f"generated {result.created:,} accounts and queued {result.invited:,} invitations "
         f"in {took:.2f} s: {result.created / took:,.0f} accounts/s "
         f"(10,000 accounts in {10000 / (result.created / took):.1f} s)"
     )
+    # The machine is shared: CPU time says what the code costs whatever else runs.
+    print(f"  CPU time {cpu:.2f} s: {result.created / cpu:,.0f} accounts per CPU second")
     print(f"  counts: {result.as_dict()}")
 
     started = time.perf_counter()
