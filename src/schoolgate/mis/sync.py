@@ -396,10 +396,13 @@ def _sync_links(snapshot: Snapshot, pupil_pks: dict, contact_pks: dict, *, repla
     ]
     if unknown:
         raise InvalidSource(unknown)
+    # Keyed by MIS ids through the pk maps already in hand: cheaper than joining.
+    pupil_ids = {pk: mis_id for mis_id, pk in pupil_pks.items()}
+    contact_ids = {pk: mis_id for mis_id, pk in contact_pks.items()}
     existing = {
-        (row[0], row[1]): (row[2], tuple(row[3:]))
+        (pupil_ids[row[0]], contact_ids[row[1]]): (row[2], tuple(row[3:]))
         for row in PupilContact.objects.values_list(
-            "pupil__mis_id", "contact__mis_id", "pk", *LINK_FIELDS
+            "pupil_id", "contact_id", "pk", *LINK_FIELDS
         ).iterator(chunk_size=BATCH)
     }
     new_rows, changed_objects = [], []
@@ -441,10 +444,14 @@ def _sync_pairs(
 ) -> Counts:
     """Memberships and group teachers: sets of (group, person) pairs."""
     counts = Counts()
+    # Keyed by MIS ids through the pk maps already in hand: cheaper than joining.
+    group_ids = {pk: mis_id for mis_id, pk in group_pks.items()}
+    other_ids = {pk: mis_id for mis_id, pk in other_pks.items()}
+    kinds = dict(TeachingGroup.objects.values_list("pk", "kind"))
     existing = {
-        (row[0], row[1]): (row[2], row[3])
-        for row in model.objects.values_list(
-            "group__mis_id", f"{other}__mis_id", "pk", "group__kind"
+        (group_ids[group], other_ids[person]): (pk, kinds[group])
+        for group, person, pk in model.objects.values_list(
+            "group_id", f"{other}_id", "pk"
         ).iterator(chunk_size=BATCH)
     }
     new_rows = []
