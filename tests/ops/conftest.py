@@ -30,8 +30,8 @@ def run_process():
 
 @pytest.fixture
 def scratch_postgres():
-    """scratch_postgres(name) -> (url, admin, name): a PostgreSQL database of the test's
-    own, dropped afterwards; admin(sql) runs SQL from the maintenance database."""
+    """scratch_postgres(purpose) -> (url, admin, name): a PostgreSQL database of the
+    test's own, dropped afterwards; admin(sql) runs SQL from the maintenance database."""
     params = connection.get_connection_params()
     created = []
 
@@ -39,7 +39,10 @@ def scratch_postgres():
         with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
             conn.execute(sql)
 
-    def create(name: str):
+    def create(purpose: str):
+        # Named after the test database in use, so that suites run at the same time
+        # (each with its own test database) never share a scratch database.
+        name = f"{connection.settings_dict['NAME']}_{purpose}"[:63]
         admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin(f"CREATE DATABASE {name}")
         created.append(name)

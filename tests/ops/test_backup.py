@@ -90,7 +90,7 @@ def test_postgresql_round_trip_into_a_scratch_database(tmp_path, scratch_postgre
     backup = backup_database(path=tmp_path / "site.dump")
     assert backup.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
 
-    _, admin, name = scratch_postgres("h8_restore_test")
+    _, admin, name = scratch_postgres("restore")
     target = {**connection.settings_dict, "NAME": name}
     conninfo = {**connection.get_connection_params(), "dbname": name}
 
@@ -106,7 +106,7 @@ def test_postgresql_round_trip_into_a_scratch_database(tmp_path, scratch_postgre
 
 @on_postgresql
 def test_postgresql_restore_of_a_bad_file_changes_nothing(tmp_path, scratch_postgres):
-    _, admin, name = scratch_postgres("h8_restore_test")
+    _, admin, name = scratch_postgres("restore")
     junk = tmp_path / "site.dump"
     junk.write_bytes(b"PGDMP but not really")
     with pytest.raises(BackupError, match="not a pg_dump archive"):

@@ -63,7 +63,7 @@ def test_sqlite_file_unreachable_then_back(tmp_path, run_process):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 def test_postgresql_refusing_connections_then_back(tmp_path, run_process, scratch_postgres):
-    url, admin, name = scratch_postgres("h8_outage_test")
+    url, admin, name = scratch_postgres("outage")
     # Persistent connections: recovery rests on CONN_HEALTH_CHECKS, not on reconnecting.
     env = command_env(tmp_path / "data", DATABASE_URL=url, DB_CONN_MAX_AGE="600")
     migrate(env)

@@ -80,7 +80,7 @@ def test_serve_starts_everything_and_stops_cleanly_on_sigterm(serve, scratch_pos
     # On the PostgreSQL suite, serve runs on a PostgreSQL database of its own.
     env = {}
     if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = scratch_postgres("h8_serve_test")[0]
+        env["DATABASE_URL"] = scratch_postgres("serve")[0]
     process, base, log = serve("--workers", "2", "--task-workers", "2", **env)
     report = wait_for_health(base, process=process)
     # Healthy means a worker ran a heartbeat task the scheduler enqueued.
