@@ -219,8 +219,10 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
         retire_values={"on_roll": False},
     )
 
+    # Validating an address is the dearest step per contact: do it once.
+    keys = {mis_id: email_key(row.email) for mis_id, row in snapshot.contacts.items()}
     for contact in snapshot.contacts.values():
-        if contact.email and not email_key(contact.email):
+        if contact.email and not keys[contact.mis_id]:
             result.warnings.append(
                 f"Contact {contact.forename} {contact.surname} ({contact.mis_id}): "
                 f"'{contact.email}' is not a valid email address"
@@ -241,7 +243,7 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
             row.forename,
             row.surname,
             row.email,
-            email_key(row.email),
+            keys[mis_id],
             [{"type": t, "number": n} for t, n in row.phones],
         )
         for mis_id, row in snapshot.contacts.items()
