@@ -48,6 +48,15 @@ def test_database_down_gives_a_friendly_503_then_recovers(client):
     assert client.get(SIGN_IN).status_code == 200
 
 
+def test_database_down_while_showing_the_404_page_gives_the_503_page():
+    # The 404 page shows the school's name, which is read from the database.
+    client = Client(raise_request_exception=False)
+    with connection.execute_wrapper(refuse):
+        response = client.get("/no-such-page/")
+    assert response.status_code == 503
+    assert b"Sorry, the service is unavailable" in response.content
+
+
 @pytest.mark.urls("ops_urls")
 def test_database_down_after_the_view_gives_the_503_page_too():
     # The session is saved by middleware once the view has returned.
