@@ -337,18 +337,27 @@ def _upsert(
     Returns {mis_id: pk} for every row now in the table, and the counts."""
     counts = Counts()
     existing = _existing(model, fields)
-    new_objects, changed_objects = [], []
+    # New rows go in as plain values, each prepared as its field would prepare it
+    # (dates, JSON): building a model instance per row cost more than the insert.
+    preparers = [model._meta.get_field(name).get_db_prep_save for name in ("mis_id", *fields)]
+    new_ids, new_rows, changed_objects = [], [], []
     for mis_id, values in rows.items():
         if mis_id not in existing:
-            new_objects.append(model(mis_id=mis_id, **dict(zip(fields, values, strict=True))))
+            new_ids.append(mis_id)
+            new_rows.append(
+                tuple(
+                    prepare(value, connection)
+                    for prepare, value in zip(preparers, (mis_id, *values), strict=True)
+                )
+            )
         elif existing[mis_id][1] != values:
             obj = model(pk=existing[mis_id][0], mis_id=mis_id)
             for name, value in zip(fields, values, strict=True):
                 setattr(obj, name, value)
             changed_objects.append(obj)
-    model.objects.bulk_create(new_objects, batch_size=BATCH)
+    _insert_rows(model, ("mis_id", *fields), new_rows)
     model.objects.bulk_update(changed_objects, fields, batch_size=BATCH)
-    counts.added, counts.changed = len(new_objects), len(changed_objects)
+    counts.added, counts.changed = len(new_rows), len(changed_objects)
 
     if retire:
         index = {name: i for i, name in enumerate(fields)}
@@ -364,12 +373,10 @@ def _upsert(
         counts.removed = len(to_retire)
 
     pks = {mis_id: pk for mis_id, (pk, _) in existing.items()}
-    if new_objects:
+    if new_ids:
         pks.update(
-            model.objects.filter(mis_id__in=[o.mis_id for o in new_objects]).values_list(
-                "mis_id", "pk"
-            )
-            if len(new_objects) < 900
+            model.objects.filter(mis_id__in=new_ids).values_list("mis_id", "pk")
+            if len(new_ids) < 900
             else model.objects.values_list("mis_id", "pk")
         )
     return pks, counts
