@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.encoding import force_str
@@ -137,3 +138,25 @@ def test_invitations_reach_a_real_smtp_server_with_both_parts(school, parent_rol
     assert ann.message["From"] == "Office <office@school.example>"
     assert "/set-password/" in ann.part("text/plain")
     assert "/set-password/" in ann.part("text/html")
+
+
+def test_the_invitation_link_lets_the_parent_in_to_see_their_children(client, school, parent_role):
+    generate_accounts(mode="all")
+    link = _link_in(OutboxMessage.objects.get(to="ann.ash@example.org").body_text)
+    path = link.removeprefix(django_settings.SITE_URL)
+
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    assert "new_password1" in form_page.text
+    password = "a long and unusual passphrase 42"
+    response = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else path,
+        {"new_password1": password, "new_password2": password},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == "/parents/"
+    assert "Amy Ash" in response.text and "Ben Ash" in response.text
+    assert not never_signed_in_parents().filter(email="ann.ash@example.org").exists()
+    client.logout()
+    assert "new_password1" not in client.get(path, follow=True).text  # it works once
