@@ -55,6 +55,10 @@ def test_creates_an_invited_teacher_account_for_each_member_of_staff(school):
     assert ria.invited_at is not None
     invited = set(OutboxMessage.objects.values_list("to", flat=True))
     assert invited == {"ria.reed@school.example", "sam.scott@school.example"}
+    message = OutboxMessage.objects.get(to="ria.reed@school.example")
+    assert "staff account" in message.subject
+    assert "staff account" in message.body_text
+    assert "see your children" not in message.body_text
     assert AuditEntry.objects.filter(action="staff_account.created").count() == 2
 
 

@@ -1,4 +1,4 @@
-"""Invitation emails: a set-password link for a new parent account, queued in the
+"""Invitation emails: a set-password link for a new account (parent or staff), queued in the
 outbox in the same transaction as whatever caused it (ARCHITECTURE.md rule 5)."""
 
 from collections.abc import Iterable
@@ -49,10 +49,13 @@ def queue_invitations(
                 "to": user.email,
                 "template": TEMPLATE,
                 "context": {
-                    "name": user.get_full_name() or _("parent or carer"),
+                    "name": user.get_full_name()
+                    or (_("colleague") if user.is_staff else _("parent or carer")),
                     "email": user.email,
                     "link": invitation_url(user),
                     "expires": expires_on,
+                    # Staff invited from the MIS get a staff account, not a parent portal.
+                    "staff": user.is_staff,
                 },
             }
         )
