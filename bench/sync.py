@@ -1,7 +1,7 @@
 """Sync speed: for each school size, a full sync into an empty mirror, a re-sync of the
 same files, and a re-sync after about 1% of contacts changed.
 
-    .venv/bin/python bench/sync.py [--pupils 2000 50000] [--seed 1]
+    .venv/bin/python bench/sync.py [--pupils 2000 50000] [--seed 1] [--repeat 1]
 
 The school comes from the demo generator (a CTF and a timetable CSV) and goes through
 the real importers and sync engine. The database is a fresh SQLite file in a temp dir,
@@ -42,6 +42,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", type=int, nargs="+", default=[2000, 50000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each size this many times; keep the fastest"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)  # internal: run one step
     parser.add_argument("--files", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -72,11 +75,11 @@ def main() -> None:
             where = f"SQLite ({connection.settings_dict['NAME']})"
         print(
             f"{where}; Python {platform.python_version()}; {os.cpu_count()} cores; "
-            f"seed {args.seed}\n"
+            f"seed {args.seed}; fastest of {args.repeat} run(s)\n"
         )
         results = []
         for pupils in args.pupils:
-            results += bench_size(pupils, seed=args.seed, workdir=workdir)
+            results += bench_size(pupils, seed=args.seed, workdir=workdir, repeat=args.repeat)
         print_table(results)
     finally:
         connection.close()
@@ -85,34 +88,37 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def bench_size(pupils: int, *, seed: int, workdir: Path) -> list[dict]:
+def bench_size(pupils: int, *, seed: int, workdir: Path, repeat: int) -> list[dict]:
+    """The three steps, `repeat` times from an empty mirror; the fastest of each step."""
     from schoolgate.mis.demo import build_school, write_ctf, write_timetable
 
-    clear_mirror()
-    started = time.perf_counter()
-    school = build_school(pupils=pupils, seed=seed)
+    best: dict[str, dict] = {}
     folder = workdir / f"school-{pupils}"
     folder.mkdir()
     ctf, timetable = folder / "school.ctf.xml", folder / "timetable.csv"
-    write_ctf(school, ctf)
-    write_timetable(school, timetable)
-    megabytes = (ctf.stat().st_size + timetable.stat().st_size) / 1e6
-    print(
-        f"{pupils:,} pupils: generated {megabytes:.1f} MB of files in "
-        f"{time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-    results = []
-    for step, label in STEPS:
-        if step == "changed":
-            changed = change_contacts(school, seed=seed)
-            write_ctf(school, ctf)
-            print(f"  changed {changed:,} of {len(school.contacts):,} contacts", flush=True)
-        result = run_child(step, [ctf, timetable])
-        result.update(pupils=pupils, step=label)
-        results.append(result)
-        print(f"  {label}: {result['seconds']:.2f} s", flush=True)
-    return results
+    for attempt in range(1, repeat + 1):
+        clear_mirror()
+        started = time.perf_counter()
+        school = build_school(pupils=pupils, seed=seed)
+        write_ctf(school, ctf)
+        write_timetable(school, timetable)
+        megabytes = (ctf.stat().st_size + timetable.stat().st_size) / 1e6
+        print(
+            f"{pupils:,} pupils, run {attempt} of {repeat}: generated {megabytes:.1f} MB of "
+            f"files in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        for step, label in STEPS:
+            if step == "changed":
+                changed = change_contacts(school, seed=seed)
+                write_ctf(school, ctf)
+                print(f"  changed {changed:,} of {len(school.contacts):,} contacts", flush=True)
+            result = run_child(step, [ctf, timetable])
+            result.update(pupils=pupils, step=label)
+            print(f"  {label}: {result['seconds']:.2f} s", flush=True)
+            if label not in best or result["seconds"] < best[label]["seconds"]:
+                best[label] = result
+    return [best[label] for _step, label in STEPS]
 
 
 def change_contacts(school, *, seed: int) -> int:
