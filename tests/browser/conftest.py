@@ -53,10 +53,22 @@ def chromium():
 
 
 @pytest.fixture
-def visit(chromium, live_server, settings):
-    """A person at a desktop browser (and, for each page checked, at a phone)."""
+def visit_at(chromium, live_server, settings):
+    """visit_at("desktop" | "phone"): a person at a browser of that size."""
     # Links in emails point at the live server, as they would at the real site.
     settings.SITE_URL = live_server.url
-    browsing = Visit(chromium, base_url=live_server.url)
-    yield browsing
-    browsing.close()
+    opened: list[Visit] = []
+
+    def open_browser(size: str) -> Visit:
+        opened.append(Visit(chromium, base_url=live_server.url, size=size))
+        return opened[-1]
+
+    yield open_browser
+    for browsing in opened:
+        browsing.close()
+
+
+@pytest.fixture
+def visit(visit_at):
+    """A person at a desktop browser (and, for each page checked, at a phone)."""
+    return visit_at("desktop")
