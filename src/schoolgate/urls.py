@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from schoolgate.core import i18n
 from schoolgate.core import views as core_views
 from schoolgate.ops import health
 
@@ -10,7 +11,8 @@ urlpatterns = [
     path("staff/addons/", include("schoolgate.addons.urls")),
     path("staff/outbox/", include("schoolgate.outbox.urls")),
     path("parents/", include("schoolgate.portal.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also saves a signed-in person's choice.
+    path("i18n/setlang/", i18n.set_language, name="set_language"),
     # Answered before any other middleware by ops.middleware.HealthCheckMiddleware.
     path("healthz", health.healthz, name="healthz"),
 ]
