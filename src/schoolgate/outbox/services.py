@@ -2,14 +2,16 @@
 transaction, and wake the sending task only once that transaction commits."""
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from schoolgate.core.emails import normalise_email
 from schoolgate.outbox.models import OutboxMessage
 
 BULK_BATCH = 1000
@@ -28,6 +30,10 @@ def queue_emails(messages: Iterable[dict]) -> list[OutboxMessage]:
     from schoolgate.core.context_processors import school_name
 
     name = school_name()
+    messages = list(messages)
+    # Each email is rendered in its recipient's language when they have an account and
+    # chose one (User.language, docs/languages.md); otherwise in the language active now.
+    languages = _recipient_languages(spec.get("to", "") for spec in messages)
     templates: dict[str, tuple] = {}
     now = timezone.now()
     rows = []
@@ -41,19 +47,21 @@ def queue_emails(messages: Iterable[dict]) -> list[OutboxMessage]:
         subject_t, text_t, html_t = templates[template]
         context = dict(spec.get("context") or {})
         render_context = {"school_name": name, **context}
-        rows.append(
-            OutboxMessage(
-                to=to,
-                reply_to=reply_to,
-                template=template,
-                context=context,
-                subject=" ".join(_render_plain(subject_t, render_context).split()),
-                body_text=_render_plain(text_t, render_context),
-                body_html=html_t.render(render_context) if html_t else "",
-                created_at=now,
-                next_attempt_at=now,
+        language = languages.get(normalise_email(to))
+        with translation.override(language) if language else nullcontext():
+            rows.append(
+                OutboxMessage(
+                    to=to,
+                    reply_to=reply_to,
+                    template=template,
+                    context=context,
+                    subject=" ".join(_render_plain(subject_t, render_context).split()),
+                    body_text=_render_plain(text_t, render_context),
+                    body_html=html_t.render(render_context) if html_t else "",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
             )
-        )
     if not rows:
         return []
     if len(rows) == 1:
@@ -94,6 +102,23 @@ def wake_sender_on_commit() -> None:
     ):
         return
     transaction.on_commit(wake_sender)
+
+
+def _recipient_languages(addresses: Iterable[str]) -> dict[str, str]:
+    """Normalised address -> the language its account chose, for those that chose one."""
+    from schoolgate.accounts.models import User
+    from schoolgate.core.i18n import supported_language
+
+    keys = sorted({normalise_email(address) for address in addresses} - {""})
+    languages = {}
+    for start in range(0, len(keys), BULK_BATCH):
+        chosen = User.objects.filter(email__in=keys[start : start + BULK_BATCH]).exclude(
+            language=""
+        )
+        for email, code in chosen.values_list("email", "language"):
+            if language := supported_language(code):
+                languages[email] = language
+    return languages
 
 
 def _render_plain(template, context: dict) -> str:
