@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "schoolgate.addons",
     "schoolgate.outbox",
     "schoolgate.scheduler",
+    "schoolgate.evenings",
     "schoolgate.portal",
     "schoolgate.ops",
 ]
@@ -233,6 +234,9 @@ SERVER = {
     "WEB_TIMEOUT": envint("WEB_TIMEOUT", 120),  # seconds; large MIS uploads sync in the request
     "TASK_WORKERS": envint("TASK_WORKERS", 1),
 }
+
+# How long a parent's chosen slots are held while they confirm.
+HOLD_SECONDS = envint("HOLD_SECONDS", 120)
 
 SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
