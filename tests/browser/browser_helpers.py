@@ -197,6 +197,7 @@ class Visit:
         # A click that navigates returns once the new page starts loading: let it finish.
         page.wait_for_load_state("load")
         where = f"{name} ({tab.size}, {page.url})"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # another run may have just cleared it
         page.screenshot(path=SCREENSHOTS / f"{name}-{tab.size}.png", full_page=True)
         # The header is coloured by GOV.UK Frontend's stylesheet: it was served.
         background = page.evaluate(
