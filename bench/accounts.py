@@ -10,19 +10,13 @@ database: a SQLite file under SCHOOLGATE_DATA_DIR (a temp dir by default), or
 DATABASE_URL when set, and deletes the accounts and outbox rows it made before it
 starts. Prints accounts/s and emails/s. Run by hand, never inside the test suite."""
 
+import argparse
+import multiprocessing
 import os
 import sys
-
-# bench/ holds email.py: keep this folder off the path so `import email` finds the
-# standard library's package.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
-
-import argparse  # noqa: E402
-import multiprocessing  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 
 def setup_django() -> None:

@@ -9,25 +9,19 @@ or, when DATABASE_URL is set, a fresh PostgreSQL database test_<name> (created, 
 dropped). Each step runs in its own process, so its peak memory is its own. Run by
 hand, never inside the test suite; figures go in docs/benchmarks.md."""
 
+import argparse
+import json
 import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
 import sys
-
-# bench/ holds email.py: keep this folder off the path so `import email` finds the
-# standard library's package.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 STEPS = (
     ("full", "full sync, empty mirror"),

@@ -1,22 +1,16 @@
 """Email throughput: queue N messages, then send them through a local aiosmtpd server.
 
-    SCHOOLGATE_DATA_DIR=/tmp/bench-email .venv/bin/python bench/email.py [--count 2000]
+    SCHOOLGATE_DATA_DIR=/tmp/bench-email .venv/bin/python bench/outbox.py [--count 2000]
 
 Uses its own SQLite file under SCHOOLGATE_DATA_DIR (or DATABASE_URL when set) and
 deletes the outbox rows it wrote. Prints queueing and sending rates in emails/s.
 Run by hand, never inside the test suite."""
 
+import argparse
 import os
 import sys
-
-# This file is named email.py: keep its folder off the path so `import email` finds
-# the standard library's package, not this script.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
-
-import argparse  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import tempfile
+import time
 
 
 def main() -> None:
