@@ -6,6 +6,7 @@ a membership names a pupil by MIS id, who comes from a CTF, OneRoster or CSV."""
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis.importers.common import (
@@ -37,6 +38,10 @@ LIMITS = {
 }
 GROUP_DETAILS = ("group_type", "group_name", "subject", "year_group")
 STAFF_DETAILS = ("title", "forename", "surname", "email", "role")
+
+# Translated only when a problem is reported: every row passes these.
+A_GROUP = gettext_lazy("group")
+A_STAFF_MEMBER = gettext_lazy("member of staff")
 
 
 class _Record:
@@ -151,7 +156,7 @@ def read(path: Path, *, name: str) -> Snapshot:
                 ("subject", values["subject"]),
                 ("year_group", year_group),
             ):
-                group.state(field, value, where=where, problems=problems, what=_("group"))
+                group.state(field, value, where=where, problems=problems, what=A_GROUP)
         elif member_type == "pupil":
             problems.append(
                 where.problem(_("a pupil row needs the group the pupil is in"), field="group_id")
@@ -171,7 +176,7 @@ def read(path: Path, *, name: str) -> Snapshot:
                     values[field],
                     where=where,
                     problems=problems,
-                    what=_("member of staff"),
+                    what=A_STAFF_MEMBER,
                     same=_same_email if field == "email" else (lambda a, b: a == b),
                 )
             if group_id:
