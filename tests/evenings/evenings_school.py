@@ -30,7 +30,9 @@ def london(*args) -> datetime:
     return datetime(*args, tzinfo=LONDON)
 
 
-def snapshot() -> Snapshot:
+def snapshot(*, extra_families: int = 0) -> Snapshot:
+    """The school; `extra_families` adds Year 7 families R01, R02... (one child each, in
+    7A and 7 Maths, parent rNN@example.org) for races between many parents."""
     s = Snapshot(covers=set(EVERYTHING), full=True, source_format="test", files=["school"])
     for row in (
         PupilRow("P-AMY", "Amy", "Ash", year_group=7),
@@ -97,6 +99,12 @@ def snapshot() -> Snapshot:
         ("7EN", "S-EVE"),
         ("9SC", "S-SAM"),
     }
+    for n in range(1, extra_families + 1):
+        pupil, contact = f"P-R{n:02}", f"C-R{n:02}"
+        s.pupils[pupil] = PupilRow(pupil, f"Rae{n:02}", "Race", year_group=7)
+        s.contacts[contact] = ContactRow(contact, f"Rob{n:02}", "Race", "", f"r{n:02}@example.org")
+        s.links[(pupil, contact)] = LinkRow(pupil, contact, "PAF", True, 1)
+        s.memberships |= {("7A", pupil), ("7MA", pupil)}
     return s
 
 
@@ -119,10 +127,19 @@ class School:
     def group(self, mis_id: str) -> TeachingGroup:
         return TeachingGroup.objects.get(mis_id=mis_id)
 
+    def racers(self) -> list[tuple[User, Pupil]]:
+        """The extra families, as (parent, child)."""
+        return [
+            (User.objects.get(email=f"r{p.legal_forename[3:]}@example.org"), p)
+            for p in Pupil.objects.filter(legal_surname="Race").order_by("legal_forename")
+        ]
 
-def make_school() -> School:
+
+def make_school(*, extra_families: int = 0) -> School:
     with transaction.atomic():
-        apply_snapshot(snapshot())
+        apply_snapshot(snapshot(extra_families=extra_families))
+    for n in range(1, extra_families + 1):
+        User.objects.create_user(f"r{n:02}@example.org")
     parents = {
         name: User.objects.create_user(f"{name}@example.org", first_name=name.title())
         for name in ("ann", "bea", "deb", "don", "zak")
@@ -135,7 +152,7 @@ def make_school() -> School:
         )
     )
     teacher_user = User.objects.create_user("teacher@school.example", is_staff=True)
-    pupils = {p.legal_forename.lower(): p for p in Pupil.objects.all()}
+    pupils = {p.legal_forename.lower(): p for p in Pupil.objects.exclude(legal_surname="Race")}
     staff = {s.mis_id: s for s in Staff.objects.all()}
     return School(
         organiser=User.objects.get(pk=organiser.pk),  # fresh permission cache
