@@ -27,6 +27,8 @@ def navigation_for(request) -> list[dict]:
             {"label": _("Data Dashboard"), "url": reverse("mis:dashboard")},
             {"label": _("Sync"), "url": reverse("mis:sync")},
         ]
+        if user.has_perm("evenings.organise_evenings"):
+            items.append({"label": _("Parents' evenings"), "url": reverse("evenings_staff:list")})
         if user.has_perm("addons.change_addonsettings"):
             items.append({"label": _("Add-ons"), "url": reverse("addons:settings")})
             items.append({"label": _("MIS Accounts"), "url": reverse("addons:mis-accounts")})
@@ -36,6 +38,7 @@ def navigation_for(request) -> list[dict]:
             items.append({"label": _("User Manager"), "url": reverse("accounts:users")})
     else:
         items.append({"label": _("Your children"), "url": reverse("portal:home")})
+        items.append({"label": _("Parents' evenings"), "url": reverse("evenings:list")})
     items.append({"label": _("Your account"), "url": reverse("accounts:change-password")})
     path = request.path
     for item in items:
