@@ -1,7 +1,6 @@
 """The itinerary planner (pure Python): exact against brute force, fast at family size."""
 
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from itertools import product
 
@@ -250,18 +249,16 @@ def twelve_teacher_case(seed: int) -> tuple[list[Wanted], list[Busy]]:
     return wanted, busy
 
 
-def test_twelve_teachers_forty_slots_well_under_200_ms():
-    timings = []
+def test_twelve_teachers_forty_slots_are_planned_exactly():
+    # How long it takes is measured by bench/planner.py, not here.
     for seed in range(5):
         wanted, busy = twelve_teacher_case(seed)
-        started = time.perf_counter()
         result = planner.plan(
             wanted=wanted,
             busy=busy,
             earliest=at(0),
             latest=at(200),
             travel_gap=timedelta(minutes=5),
+            time_limit=None,
         )
-        timings.append(time.perf_counter() - started)
-        assert result.complete
-    assert max(timings) < 0.2, timings
+        assert result.complete and result.exact
