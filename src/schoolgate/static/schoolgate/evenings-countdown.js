@@ -1,0 +1,33 @@
+// The hold page's countdown. Progressive enhancement only: without this file the page
+// says the time the hold ends ("held until 18:04"), and confirming after it tells the
+// parent the times have run out. Loaded from our own origin (CSP: script-src 'self').
+const timer = document.querySelector("[data-countdown]");
+const announcer = document.querySelector("[data-countdown-announce]");
+
+if (timer) {
+  const total = Number(timer.dataset.seconds) || 0;
+  // The server says how many seconds are left, so a wrong clock on the phone does not matter.
+  const deadline = Date.now() + total * 1000;
+  // Screen readers hear the time left at these points, not every second.
+  const marks = [60, 30, 10, 0].filter((mark) => mark < total);
+
+  const show = () => {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const minutes = Math.floor(left / 60);
+    const seconds = String(left % 60).padStart(2, "0");
+    timer.textContent =
+      left > 0 ? timer.dataset.left.replace("{time}", `${minutes}:${seconds}`) : timer.dataset.over;
+    if (announcer && marks.length && left <= marks[0]) {
+      while (marks.length && left <= marks[0]) marks.shift();
+      announcer.textContent = timer.textContent;
+    }
+    if (left > 0) {
+      window.setTimeout(show, ((deadline - Date.now()) % 1000) + 20);
+    } else {
+      timer.classList.add("govuk-error-message");
+    }
+  };
+
+  timer.hidden = false;
+  show();
+}
