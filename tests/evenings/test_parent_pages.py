@@ -468,6 +468,33 @@ def test_automatic_booking_says_which_teachers_do_not_fit_and_why(client, school
     assert ben_sam not in response.text
 
 
+def test_automatic_booking_with_blank_times_plans_over_the_whole_evening(client, school, upcoming):
+    """As bench/booking_rush.py asks: tick boxes from the evening page, times blank."""
+    client.force_login(school.ann)
+    boxes = re.findall(
+        r'name="teacher" type="checkbox" value="([\d-]+)"',
+        client.get(url("evening", upcoming.pk)).text,
+    )
+    assert client.get(url("automatic", upcoming.pk)).status_code == 200
+
+    response = client.post(
+        url("automatic", upcoming.pk),
+        {"teacher": boxes, "earliest": "", "latest": ""},
+    )
+
+    assert response.status_code == 200
+    fields = dict(re.findall(r'name="(slot-[\d-]+)" value="(\d+)"', response.text))
+    assert len(fields) == 5
+    starts = sorted(Slot.objects.get(pk=v).starts_at for v in fields.values())
+    assert [timezone.localtime(s).strftime("%H:%M") for s in starts] == [
+        "16:00",
+        "16:10",
+        "16:20",
+        "16:30",
+        "16:40",
+    ]
+
+
 def test_the_automatic_form_explains_bad_times(client, school, upcoming):
     client.force_login(school.ann)
     amy_mia = key(school.amy, upcoming, school, "S-MIA")

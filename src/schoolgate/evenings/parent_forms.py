@@ -14,7 +14,10 @@ MESSAGE_LENGTH = 1000
 
 class VisitForm(forms.Form):
     """When the parent can be there (and which day), for the automatic planner. The
-    teachers are ticked on the same page; the view checks them against the children."""
+    teachers are ticked on the same page; the view checks them against the children.
+
+    A time left blank means the start (or the end) of the day; the day may be left out
+    when the evening has only one."""
 
     day = forms.TypedChoiceField(
         label=gettext_lazy("Which day?"),
@@ -24,21 +27,27 @@ class VisitForm(forms.Form):
     )
     earliest = forms.TimeField(
         label=gettext_lazy("The earliest you can be there"),
-        help_text=gettext_lazy("Use the 24-hour clock, for example 16:30"),
+        help_text=gettext_lazy(
+            "Use the 24-hour clock, for example 16:30. Leave it blank to start when the "
+            "evening does."
+        ),
+        required=False,
         input_formats=TIME_FORMATS,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         error_messages={
-            "required": gettext_lazy("Enter the earliest time you can be there"),
             "invalid": gettext_lazy("Enter the earliest time as hours and minutes, like 16:30"),
         },
     )
     latest = forms.TimeField(
         label=gettext_lazy("The latest you can stay until"),
-        help_text=gettext_lazy("Use the 24-hour clock, for example 18:45"),
+        help_text=gettext_lazy(
+            "Use the 24-hour clock, for example 18:45. Leave it blank to stay until the "
+            "evening ends."
+        ),
+        required=False,
         input_formats=TIME_FORMATS,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         error_messages={
-            "required": gettext_lazy("Enter the latest time you can stay until"),
             "invalid": gettext_lazy("Enter the latest time as hours and minutes, like 18:45"),
         },
     )
@@ -51,19 +60,30 @@ class VisitForm(forms.Form):
         ]
         if len(days) == 1:
             self.fields["day"].widget = forms.HiddenInput()
+            self.fields["day"].required = False
         for name in ("earliest", "latest"):
             self.fields[name].widget.attrs["class"] = "govuk-input govuk-input--width-5"
 
     def clean(self):
         data = super().clean()
+        if len(self.days) == 1 and data.get("day") in (None, ""):
+            data["day"] = next(iter(self.days))
         day = self.days.get(data.get("day"))
-        earliest, latest = data.get("earliest"), data.get("latest")
-        if day is None or earliest is None or latest is None:
+        if day is None or self.has_error("earliest") or self.has_error("latest"):
             return data
         date = timezone.localdate(day.starts_at)
         zone = timezone.get_current_timezone()
-        data["earliest_at"] = timezone.make_aware(datetime.combine(date, earliest), zone)
-        data["latest_at"] = timezone.make_aware(datetime.combine(date, latest), zone)
+        earliest, latest = data.get("earliest"), data.get("latest")
+        data["earliest_at"] = (
+            timezone.make_aware(datetime.combine(date, earliest), zone)
+            if earliest is not None
+            else day.starts_at
+        )
+        data["latest_at"] = (
+            timezone.make_aware(datetime.combine(date, latest), zone)
+            if latest is not None
+            else day.ends_at
+        )
         if data["latest_at"] <= data["earliest_at"]:
             self.add_error("latest", _("The latest time must be after the earliest time"))
         return data
