@@ -248,6 +248,13 @@ SCHOOLGATE = {
     "HEALTH_HEARTBEAT_MINUTES": envint("HEALTH_HEARTBEAT_MINUTES", 5),
     "HEALTH_OUTBOX_MINUTES": envint("HEALTH_OUTBOX_MINUTES", 30),
     "HEALTH_OUTBOX_FAILED": envint("HEALTH_OUTBOX_FAILED", 25),
+    # Retention (ops.retention, applied daily by the scheduler): days after an evening
+    # ends that parents' messages to teachers are kept; days an account whose contact
+    # the MIS no longer links to any pupil is kept, deactivated, before it is deleted;
+    # days sync reports are kept.
+    "RETAIN_MESSAGES_DAYS": envint("RETAIN_MESSAGES_DAYS", 90),
+    "RETAIN_ORPHANED_ACCOUNTS_DAYS": envint("RETAIN_ORPHANED_ACCOUNTS_DAYS", 365),
+    "RETAIN_SYNC_REPORTS_DAYS": envint("RETAIN_SYNC_REPORTS_DAYS", 365),
 }
 
 # JSON lines with a request id in production; the same lines as text when DEBUG is on.

@@ -35,9 +35,16 @@ def assert_can_see(client, school, pupil: str) -> None:
 
 
 def assert_cannot_see(client, school, pupil: str) -> None:
-    assert client.get(pupil_url(school, pupil)).status_code in (403, 404)
+    assert client.get(pupil_url(school, pupil)).status_code in (302, 403, 404)
     home = client.get(reverse("portal:home"))
     assert school.pupils[pupil].display_name not in home.text
+
+
+def assert_signed_out_for_good(client, school, pupil: str) -> None:
+    """An account left with no child is deactivated by the sync: its session ends."""
+    response = client.get(pupil_url(school, pupil))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:sign-in"))
 
 
 def lost(contact: str, pupil: str, reason: str, run) -> AuditEntry:
@@ -98,7 +105,7 @@ def test_parent_loses_access_when_email_changes(signed_in, school):
     change_contact(school.snapshot, "colin", email="colin@newhome.example")
     run = resync(school.snapshot)
 
-    assert client.get(pupil_url(school, "cal")).status_code == 403  # no child left
+    assert_signed_out_for_good(client, school, "cal")  # no child left
     assert_cannot_see(client, school, "cal")
     lost("colin", "cal", "email changed", run)
 
@@ -132,7 +139,7 @@ def test_parent_loses_access_when_a_court_order_is_set(signed_in, school):
     change_link(school.snapshot, "gus", "gina", court_order=True)
     run = resync(school.snapshot)
 
-    assert client.get(pupil_url(school, "gus")).status_code == 403
+    assert_signed_out_for_good(client, school, "gus")
     assert_cannot_see(client, school, "gus")
     lost("gina", "gus", "court order", run)
 
@@ -146,7 +153,7 @@ def test_parent_loses_access_when_the_pupil_leaves(signed_in, school):
         del school.snapshot.links[key]
     run = resync(school.snapshot)
 
-    assert client.get(pupil_url(school, "hal")).status_code == 403
+    assert_signed_out_for_good(client, school, "hal")
     assert_cannot_see(client, school, "hal")
     lost("helen", "hal", "pupil off roll", run)
 
@@ -165,11 +172,21 @@ def test_parent_loses_access_when_their_email_becomes_shared(signed_in, school):
     lost("don", "dan", "email changed", run)
 
 
-def test_an_account_left_with_no_child_gets_a_page_saying_so(signed_in, school):
+def test_an_account_left_with_no_child_is_deactivated_by_the_sync(signed_in, school):
     client = signed_in("cara")
 
     change_link(school.snapshot, "cal", "cara", parental_responsibility=False)
     resync(school.snapshot)
+
+    assert_signed_out_for_good(client, school, "cal")
+    assert not User.objects.get(email="cara.cole@example.org").is_active
+
+
+def test_an_account_outside_the_parent_role_with_no_child_gets_a_page_saying_so(
+    client, school, parent_role
+):
+    # Steve has no parental responsibility: an account made by hand sees no child.
+    client.force_login(User.objects.create_user("steve.stone@example.org"))
 
     response = client.get(reverse("portal:home"))
     assert response.status_code == 403

@@ -39,6 +39,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("created"), default=timezone.now)
     invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # Set when the account was deactivated because the MIS no longer links its contact
+    # to any pupil (accounts.orphans); the retention policy deletes it later.
+    orphaned_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

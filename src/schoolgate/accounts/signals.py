@@ -5,11 +5,13 @@ sync's transaction, so they commit or roll back with it."""
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from schoolgate.accounts.access import PRIMARY, access_pairs, generation_mode, shared_email_keys
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
+from schoolgate.accounts.orphans import update_orphans
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.mis.models import Pupil, PupilContact
 
@@ -62,6 +64,8 @@ def after_sync(sender, run, **kwargs) -> None:
     addon_settings = get_addon_settings()
     if addon_settings.auto_generate and addon_settings.parent_group_id:
         generate_accounts(mode=addon_settings.generation_mode, actor_label=label)
+    # Accounts whose contact the MIS no longer links to any pupil stop at once.
+    update_orphans(now=timezone.now(), actor_label=label)
 
 
 def _account_pairs(mode: str) -> dict:

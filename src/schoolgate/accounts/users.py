@@ -117,7 +117,8 @@ def reactivate_user(*, user: User, actor, reason: str = "") -> None:
         return
     with transaction.atomic():
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        user.orphaned_at = None
+        user.save(update_fields=["is_active", "orphaned_at"])
         record(action="user.reactivated", subject=user.email, actor=actor, reason=reason)
 
 

@@ -54,4 +54,16 @@ def _prune_finished() -> None:
     ).delete()
 
 
+@task
+def apply_retention_task() -> dict:
+    from schoolgate.ops.retention import apply_retention
+
+    return apply_retention().as_dict()
+
+
+def enqueue_retention() -> None:
+    apply_retention_task.enqueue()
+
+
 register("ops.heartbeat", EVERY_MINUTES, scheduler_heartbeat)
+register("ops.retention", 24 * 60, enqueue_retention)
