@@ -38,4 +38,3 @@ class Command(BaseCommand):
             self.stdout.write(f"  delete {report.sync_reports} old sync report(s)")
         if not any(report.as_dict()[k] for k in report.as_dict() if k != "dry_run"):
             self.stdout.write("  nothing is due.")
-
