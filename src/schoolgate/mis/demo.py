@@ -367,7 +367,7 @@ def set_up_demo(
     *, directory: str | Path, pupils: int = DEFAULT_PUPILS, seed: int = DEFAULT_SEED
 ) -> DemoResult:
     """Load the generated school if the mirror is empty, then make sure the three demo
-    sign-ins exist. Running it again changes nothing."""
+    sign-ins and the demo parents' evening exist. Running it again changes nothing."""
     run = None
     if not mirror.Pupil.objects.exists():
         generated = generate_school(directory, pupils=pupils, seed=seed)
@@ -399,6 +399,9 @@ def set_up_demo(
             is_staff=True,
         )
         _keep_or_create_user(parent.email_key, first_name=parent.forename, last_name=parent.surname)
+    from schoolgate.evenings.demo import set_up_demo_evening  # evenings build on the mirror
+
+    set_up_demo_evening()  # a published evening the demo parent can book
     names = " and ".join(child.display_name for child in children)
     return DemoResult(
         sign_ins=[
