@@ -137,6 +137,15 @@ class ChildTeachers:
     pupil: Pupil
     teachers: list[TeacherChoice] = field(default_factory=list)
 
+    @property
+    def open(self) -> list[TeacherChoice]:
+        """Teachers this child has no meeting with yet: tick boxes."""
+        return [t for t in self.teachers if t.booked is None]
+
+    @property
+    def booked(self) -> list[TeacherChoice]:
+        return [t for t in self.teachers if t.booked is not None]
+
 
 def teachers_by_child(
     evening: Evening, user, children: list[Pupil], appointments
