@@ -34,13 +34,19 @@ def navigation_for(request) -> list[dict]:
             items.append({"label": _("MIS Accounts"), "url": reverse("addons:mis-accounts")})
         if user.has_perm("outbox.view_outboxmessage"):
             items.append({"label": _("Email outbox"), "url": reverse("outbox:list")})
+        if user.has_perm("portal.review_corrections"):
+            items.append({"label": _("Corrections"), "url": reverse("corrections:queue")})
         if user.has_perm("accounts.manage_users"):
             items.append({"label": _("User Manager"), "url": reverse("accounts:users")})
     else:
         items.append({"label": _("Your children"), "url": reverse("portal:home")})
         items.append({"label": _("Parents' evenings"), "url": reverse("evenings:list")})
+        items.append({"label": _("My details"), "url": reverse("portal:my-details")})
     items.append({"label": _("Your account"), "url": reverse("accounts:change-password")})
     path = request.path
+    # The longest match only: /parents/ must not light up on /parents/my-details/ too.
+    matches = [item["url"] for item in items if path.startswith(item["url"])]
+    longest = max(matches, key=len, default=None)
     for item in items:
-        item["active"] = path.startswith(item["url"])
+        item["active"] = item["url"] == longest
     return items

@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("children/<int:pupil_id>/", views.pupil, name="pupil"),
+    path("my-details/", views.my_details, name="my-details"),
 ]
