@@ -271,6 +271,18 @@ def chosen_for(evening: Evening, appointment: Appointment) -> Chosen | None:
     return Chosen(appointment.pupil, entry) if entry else None
 
 
+def slots_or_404(evening: Evening, pairs) -> dict[int, Slot]:
+    """{slot id: slot} for [(teacher id, slot id)], each that teacher's slot at this
+    evening (in one query); any other is not found."""
+    pairs = list(pairs)
+    slots = Slot.objects.in_bulk([slot_id for _t, slot_id in pairs])
+    for teacher_id, slot_id in pairs:
+        slot = slots.get(slot_id)
+        if slot is None or slot.evening_id != evening.pk or slot.teacher_id != teacher_id:
+            raise Http404
+    return slots
+
+
 # --- the manual grid --------------------------------------------------------------
 
 

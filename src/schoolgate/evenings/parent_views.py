@@ -181,15 +181,6 @@ def automatic(request, evening_id):
     if closed:
         return closed
     days = list(evening.days.all())
-    teachers = selectors.teachers_by_child(
-        evening,
-        request.user,
-        children,
-        [
-            s.appointment
-            for s in selectors.shown_appointments(evening, request.user, now=timezone.now())
-        ],
-    )
     if request.method == "GET":
         chosen = _chosen_from_query(request, evening, children)
         first = days[0]
@@ -201,7 +192,7 @@ def automatic(request, evening_id):
                 "latest": _time(first.ends_at),
             },
         )
-        return _visit_form(request, evening, form, teachers, {c.key for c in chosen})
+        return _visit_form(request, evening, children, form, {c.key for c in chosen})
     chosen = selectors.chosen_or_404(evening, children, request.POST.getlist("teacher"))
     form = VisitForm(request.POST, days=days)
     valid = form.is_valid()
@@ -209,7 +200,7 @@ def automatic(request, evening_id):
     if not chosen:
         errors.append((_("Choose at least one teacher to see"), "#teachers"))
     if not valid or not chosen:
-        return _visit_form(request, evening, form, teachers, {c.key for c in chosen}, errors)
+        return _visit_form(request, evening, children, form, {c.key for c in chosen}, errors)
     now = timezone.now()
     try:
         plan = plan_visit(
@@ -224,8 +215,8 @@ def automatic(request, evening_id):
         return _visit_form(
             request,
             evening,
+            children,
             form,
-            teachers,
             {c.key for c in chosen},
             [(error.message, "#teachers")],
             status=REFUSED,
@@ -237,7 +228,11 @@ def automatic(request, evening_id):
     )
 
 
-def _visit_form(request, evening, form, teachers, ticked, errors=(), status=200):
+def _visit_form(request, evening, children, form, ticked, errors=(), status=200):
+    shown = selectors.shown_appointments(evening, request.user, now=timezone.now())
+    teachers = selectors.teachers_by_child(
+        evening, request.user, children, [s.appointment for s in shown]
+    )
     return render(
         request,
         "evenings/parent/automatic.html",
@@ -307,13 +302,14 @@ def hold(request, evening_id):
     keys = [name.removeprefix("slot-") for name in names]
     chosen = selectors.chosen_or_404(evening, children, [*request.POST.getlist("teacher"), *keys])
     by_key = {c.key: c for c in chosen}
-    picked = {}
+    wanted = {}
     for name, key in zip(names, keys, strict=True):
         value = request.POST.get(name, "")
-        if value == "":
-            continue
-        pupil_id, teacher_id = selectors.parse_pair(key)
-        picked[f"{pupil_id}-{teacher_id}"] = selectors.slot_or_404(evening, teacher_id, value).pk
+        if value != "":
+            pupil_id, teacher_id = selectors.parse_pair(key)
+            wanted[f"{pupil_id}-{teacher_id}"] = (teacher_id, selectors.parse_id(value))
+    slots = selectors.slots_or_404(evening, wanted.values())
+    picked = {k: slots[slot_id].pk for k, (_teacher_id, slot_id) in wanted.items()}
     if not chosen:
         return _no_teacher(request, evening, children)
     missing = [c for c in chosen if c.key not in picked]
