@@ -452,6 +452,20 @@ def test_teachers_page_lists_the_teachers_and_who_can_be_added(organiser, school
     assert choices == ["Mr Z Eleven", "Ms S Senco"]
 
 
+def test_teachers_page_warns_of_missing_video_links_when_meetings_may_be_by_video(
+    organiser, school
+):
+    evening = make_evening(school, mode=Evening.Mode.BOTH)
+    mia = teacher(evening, school, "S-MIA")
+    setup.update_teacher(
+        teacher=mia, actor=school.organiser, video_link="https://meet.example.org/m", now=NOW
+    )
+    page = text(organiser.get(url("teachers", evening.pk)))
+    assert "4 teachers have no video meeting link yet." in page
+    in_person = make_evening(school, name="In person")
+    assert "video meeting link yet" not in text(organiser.get(url("teachers", in_person.pk)))
+
+
 def test_adding_a_member_of_staff(organiser, school, evening):
     sue = school.staff["S-SUE"]
     response = organiser.post(url("teacher-add", evening.pk), {"staff": sue.pk, "room": " Hall "})

@@ -279,12 +279,15 @@ def _teachers_page(request, evening, add_form=None, *, refused=None):
         .select_related("staff")
         .annotate(booked=Count("appointments", filter=_confirmed("appointments__")))
     )
+    active = [t for t in teachers if not t.removed]
+    video = evening.mode != Evening.Mode.IN_PERSON
     return _page(
         request,
         "evenings/staff/teachers.html",
         {
             "evening": evening,
-            "teachers": [t for t in teachers if not t.removed],
+            "teachers": active,
+            "no_link": [t for t in active if video and not t.video_link],
             "removed": [t for t in teachers if t.removed],
             "add_form": add_form or AddTeacherForm(evening=evening),
             "sources": EveningTeacher.Source,
