@@ -7,7 +7,8 @@ services refuse because it would break bookings (ChangeRefused) is shown in an e
 summary with every booking affected, and changes nothing either."""
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -73,14 +74,19 @@ def _saved(request, text: str, to: str):
 # --- the list, creating and editing an evening -----------------------------------
 
 
+def _count(queryset) -> Subquery:
+    """A per-evening count as a subquery: two counts joined in one query would
+    multiply each other's rows (teachers by appointments)."""
+    counted = queryset.filter(evening=OuterRef("pk")).order_by().values("evening")
+    return Subquery(counted.annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+
 @organiser
 def evening_list(request):
     evenings = (
         Evening.objects.annotate(
-            teacher_count=Count("teachers", filter=Q(teachers__removed=False), distinct=True),
-            appointment_count=Count(
-                "appointments", filter=_confirmed("appointments__"), distinct=True
-            ),
+            teacher_count=Coalesce(_count(EveningTeacher.objects.filter(removed=False)), 0),
+            appointment_count=Coalesce(_count(Appointment.objects.filter(_confirmed())), 0),
         )
         .prefetch_related("days")
         .order_by("-booking_opens", "name")
