@@ -135,6 +135,21 @@ def test_a_slot_of_another_teacher_or_evening_is_not_found(client, school, world
     assert snapshot() == before
 
 
+def test_a_day_of_another_evening_is_not_found(client, school, world):
+    evening = world["evening"]
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, evening, school, "S-MIA")
+
+    for bad in (world["year_11"].days.get().pk, 999999, "x"):
+        assert_not_found(
+            client.post(
+                url("automatic", evening.pk),
+                {"day": bad, "earliest": "16:00", "latest": "17:00", "teacher": amy_mia},
+            ),
+            f"day {bad}",
+        )
+
+
 def test_another_parents_hold_is_not_found(client, school, world):
     evening, hold = world["evening"], world["bea_hold"]
     client.force_login(school.ann)

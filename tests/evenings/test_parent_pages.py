@@ -315,6 +315,43 @@ def test_a_clash_between_my_own_picks_is_refused(client, school, upcoming):
     assert not Appointment.objects.filter(parent=school.ann).exists()
 
 
+def test_a_limit_is_refused_with_the_reason(client, school):
+    evening = upcoming_evening(school, max_per_parent=1)
+    client.force_login(school.ann)
+
+    response = client.post(
+        url("hold-slots", evening.pk),
+        {
+            f"slot-{key(school.amy, evening, school, 'S-MIA')}": at(
+                evening, school, "S-MIA", 16, 0
+            ).pk,
+            f"slot-{key(school.ben, evening, school, 'S-SAM')}": at(
+                evening, school, "S-SAM", 16, 30
+            ).pk,
+        },
+    )
+
+    assert response.status_code == 409
+    assert "A parent may book at most 1 appointments at this evening" in text(response)
+    assert not Appointment.objects.filter(evening=evening).exists()
+
+
+def test_a_video_appointment_shows_the_meeting_link(client, school):
+    evening = upcoming_evening(school, mode=Evening.Mode.VIDEO)
+    setup.update_teacher(
+        teacher=teacher(evening, school, "S-MIA"),
+        actor=school.organiser,
+        video_link="https://meet.example.org/maths",
+    )
+    book_now(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+    client.force_login(school.ann)
+
+    page = client.get(url("evening", evening.pk))
+
+    assert "Where Video: join the meeting" in text(page)
+    assert 'href="https://meet.example.org/maths"' in page.text
+
+
 # --- holds: running out, letting go ---------------------------------------------------
 
 

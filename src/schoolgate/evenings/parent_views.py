@@ -194,6 +194,9 @@ def automatic(request, evening_id):
         )
         return _visit_form(request, evening, children, form, {c.key for c in chosen})
     chosen = selectors.chosen_or_404(evening, children, request.POST.getlist("teacher"))
+    day = request.POST.get("day", "")
+    if day != "" and selectors.parse_id(day) not in {d.pk for d in days}:
+        raise Http404  # another evening's day
     form = VisitForm(request.POST, days=days)
     valid = form.is_valid()
     errors = _form_errors(form)
