@@ -352,6 +352,25 @@ def test_a_video_appointment_shows_the_meeting_link(client, school):
     assert 'href="https://meet.example.org/maths"' in page.text
 
 
+def test_when_the_evening_offers_both_the_parent_chooses_video(client, school):
+    evening = upcoming_evening(school, mode=Evening.Mode.BOTH)
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, evening, school, "S-MIA")
+    grid = client.get(url("manual", evening.pk), {"teacher": amy_mia})
+    assert "How would you like to meet?" in text(grid)
+
+    planned = client.post(
+        url("automatic", evening.pk),
+        {"earliest": "17:00", "latest": "18:00", "teacher": amy_mia, "method": "video"},
+    )
+    fields = dict(re.findall(r'name="(slot-[\d-]+|method)" value="([\w]+)"', planned.text))
+    assert fields["method"] == "video"
+    held = client.post(url("hold-slots", evening.pk), fields)
+
+    assert held.status_code == 302
+    assert Appointment.objects.get(parent=school.ann).method == "video"
+
+
 # --- holds: running out, letting go ---------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from schoolgate.evenings import booking
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, HoldExpired
-from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.models import Appointment, Evening
 from schoolgate.evenings.parent_forms import MessagesForm, VisitForm
 from schoolgate.evenings.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
 from schoolgate.portal.views import parent_required
@@ -116,6 +116,13 @@ def _chosen_from_query(request, evening, children):
     return selectors.chosen_or_404(evening, children, values)
 
 
+def _method(request, evening) -> str | None:
+    """In person or video, when the evening offers both (the engine checks the value)."""
+    if evening.mode != Evening.Mode.BOTH:
+        return None
+    return request.POST.get("method") or None
+
+
 def _no_teacher(request, evening, children):
     return _evening_page(
         request,
@@ -163,6 +170,7 @@ def _grid(request, evening, chosen, *, picked=None, errors=(), status=200):
             "rows": [(t, picked.get(t.chosen.key)) for t in times],
             "busy": busy,
             "several_days": evening.days.count() > 1,
+            "method": _method(request, evening),
             "errors": errors,
             "chosen": chosen,
         },
@@ -212,6 +220,7 @@ def automatic(request, evening_id):
             wanted=[(c.pupil.pk, c.teacher.pk) for c in chosen],
             earliest=form.cleaned_data["earliest_at"],
             latest=form.cleaned_data["latest_at"],
+            method=_method(request, evening),
             now=now,
         )
     except BookingError as error:
@@ -246,6 +255,7 @@ def _visit_form(request, evening, children, form, ticked, errors=(), status=200)
             "ticked": ticked,
             "errors": errors,
             "several_days": len(form.days) > 1,
+            "method": _method(request, evening),
         },
         status=status,
     )
@@ -289,6 +299,7 @@ def _proposal(request, evening, chosen, plan, form, *, now):
         "plan": plan,
         "chosen": chosen,
         "form": form,
+        "method": _method(request, evening),
     }
 
 
@@ -337,7 +348,12 @@ def hold(request, evening_id):
                 errors = [(_("None of these teachers has a free time left"), "#main-content")]
             return _grid(request, evening, chosen, picked=picked, errors=errors)
     choices = [
-        booking.Choice(pupil=by_key[key].pupil.pk, teacher=by_key[key].teacher.pk, slot=slot_id)
+        booking.Choice(
+            pupil=by_key[key].pupil.pk,
+            teacher=by_key[key].teacher.pk,
+            slot=slot_id,
+            method=_method(request, evening),
+        )
         for key, slot_id in picked.items()
     ]
     try:
