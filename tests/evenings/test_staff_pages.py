@@ -365,6 +365,14 @@ def test_adding_a_day_gives_every_teacher_slots_in_it(organiser, evening):
     assert Slot.objects.filter(evening=evening).count() == before + 5 * 6
 
 
+def test_a_date_may_be_typed_the_british_way_without_a_date_picker(organiser, evening):
+    response = organiser.post(
+        url("days", evening.pk), {"date": "12/03/2026", "starts": "09:00", "ends": "10:00"}
+    )
+    assert response.status_code == 302
+    assert evening.days.last().starts_at == london(2026, 3, 12, 9, 0)
+
+
 def test_a_day_overlapping_another_is_refused(organiser, evening):
     before = snapshot(evening)
     response = organiser.post(

@@ -70,7 +70,7 @@ class DayForm(forms.Form):
     """One session: a date with a start and an end time."""
 
     date = forms.DateField(
-        label=_("Date"), widget=DATE_WIDGET, help_text=_("For example, 2027-03-10")
+        label=_("Date"), widget=DATE_WIDGET, help_text=_("For example, 10/03/2027")
     )
     starts = forms.TimeField(
         label=_("Starts at"), widget=TIME_WIDGET, help_text=_("For example, 16:00")
