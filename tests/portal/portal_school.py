@@ -28,7 +28,9 @@ def make_parents(school) -> dict[str, User]:
     }
 
 
-def make_evening(school, *, in_days: int = 10, opens_in_days: int = -5, **overrides) -> Evening:
+def make_evening(
+    school, *, in_days: int = 10, opens_in_days: int = -5, publish: bool = True, **overrides
+) -> Evening:
     """A published evening for Years 7 and 9 (unless `year_groups` says otherwise)."""
     now = timezone.now()
     day = timezone.localdate() + timedelta(days=in_days)
@@ -45,6 +47,8 @@ def make_evening(school, *, in_days: int = 10, opens_in_days: int = -5, **overri
     }
     values.update(overrides)
     evening = setup.create_evening(**values)
+    if not publish:
+        return evening
     return setup.set_status(
         evening=evening, actor=school.admin, status=Evening.Status.PUBLISHED, now=values["now"]
     )
