@@ -415,8 +415,9 @@ def test_choosing_again_ticks_the_times_held_and_the_new_hold_replaces_them(
     client.force_login(school.ann)
     amy_mia = key(school.amy, upcoming, school, "S-MIA")
     first = hold_through_the_grid(client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 0)})
-    evening_page = text(client.get(url("evening", upcoming.pk)))
-    assert "You have times held until" in evening_page
+    evening_page = client.get(url("evening", upcoming.pk))
+    assert "You have times held until" in text(evening_page)
+    assert f'value="{amy_mia}"' in evening_page.text  # held, not booked: still a tick box
 
     grid = client.get(url("manual", upcoming.pk), {"teacher": amy_mia})
 

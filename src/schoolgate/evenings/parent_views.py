@@ -78,11 +78,11 @@ def _evening_page(request, evening, children, *, errors=(), ticked=(), status=20
     days = list(evening.days.all())
     shown = selectors.shown_appointments(evening, request.user, now=now)
     live = [s.appointment for s in shown]
+    # The parent's own held times are theirs to choose again (a new hold replaces them).
     held = [
-        a
-        for a in live
-        if a.status == Appointment.Status.HELD and a.parent_id == request.user.pk and a.hold_id
+        a for a in live if a.status == Appointment.Status.HELD and a.parent_id == request.user.pk
     ]
+    met = [a for a in live if a not in held]
     return render(
         request,
         "evenings/parent/evening.html",
@@ -91,11 +91,11 @@ def _evening_page(request, evening, children, *, errors=(), ticked=(), status=20
             "days": days,
             "several_days": len(days) > 1,
             "state": selectors.booking_state(evening, now=now),
-            "children": selectors.teachers_by_child(evening, request.user, children, live),
+            "children": selectors.teachers_by_child(evening, request.user, children, met),
             "appointments": [
                 s for s in shown if s.appointment.status == Appointment.Status.CONFIRMED
             ],
-            "held": held[0] if held else None,
+            "held": next((a for a in held if a.hold_id), None),
             "errors": errors,
             "ticked": set(ticked),
         },
@@ -242,9 +242,12 @@ def automatic(request, evening_id):
 
 def _visit_form(request, evening, children, form, ticked, errors=(), status=200):
     shown = selectors.shown_appointments(evening, request.user, now=timezone.now())
-    teachers = selectors.teachers_by_child(
-        evening, request.user, children, [s.appointment for s in shown]
-    )
+    met = [
+        s.appointment
+        for s in shown
+        if not (s.mine and s.appointment.status == Appointment.Status.HELD)
+    ]
+    teachers = selectors.teachers_by_child(evening, request.user, children, met)
     return render(
         request,
         "evenings/parent/automatic.html",
