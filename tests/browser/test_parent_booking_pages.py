@@ -306,3 +306,35 @@ def test_booking_works_without_javascript(chromium, live_server, school, evening
     # Ben's nearest time to Amy's 16:50–17:00 in 16:40–17:10: 16:40 or 17:00.
     assert times[0] == ("Amy", "16:50") and times[1][0] == "Ben"
     assert times[1][1] in ("16:40", "17:00")
+
+
+def test_the_cut_off_and_a_choice_of_meeting(visit, school):
+    """Within the cut-off the links go and the engine's refusal is shown; an evening in
+    person or by video asks which."""
+    near = upcoming_evening(school, name="Near evening", in_days=1, cutoff_hours=48)
+    (appointment,) = book_now(
+        school,
+        near,
+        school.ann,
+        (school.amy, "S-MIA", 16, 0),
+        now=timezone.now() - timedelta(days=4),
+    )
+    visit.sign_in_as(school.ann)
+    page = visit.goto(f"/parents/evenings/{near.pk}/")
+    expect(page.get_by_role("link", name=re.compile("^Cancel the appointment"))).to_have_count(0)
+    visit.check("parent-evening-past-cut-off")
+    cancel = f"/parents/evenings/{near.pk}/appointments/{appointment.pk}/cancel/"
+    visit.goto(cancel)
+    expect(visit.page.locator(".govuk-inset-text")).to_contain_text("It is too late")
+    visit.check("parent-cancel-past-cut-off")
+
+    both = upcoming_evening(school, name="Both evening", mode="both")
+    amy_mia = key(school.amy, both, school, "S-MIA")
+    page = visit.goto(f"/parents/evenings/{both.pk}/manual/?teacher={amy_mia}")
+    page.get_by_label("By video").check()
+    choose_time(page, teacher_for="Ms M Maths for Amy Ash", time="17:00")
+    visit.check("parent-manual-grid-both", phone=False)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm appointments").click()
+    expect(page.locator("#appointments")).to_contain_text("Video")
+    assert Appointment.objects.get(evening=both).method == "video"
