@@ -22,6 +22,9 @@ class OutboxMessage(models.Model):
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)
     from_email = models.CharField(_("sent from"), max_length=254, blank=True)
+    # Files sent with the message: [{"filename", "mimetype", "content"}], the content
+    # as text for text/* types (an .ics file) and base64 otherwise ("base64": true).
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
 
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
@@ -42,3 +45,7 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.subject}"
+
+    @property
+    def attachment_names(self) -> list[str]:
+        return [attachment["filename"] for attachment in self.attachments or []]

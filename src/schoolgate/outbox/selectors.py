@@ -7,7 +7,7 @@ from schoolgate.outbox.models import OutboxMessage
 
 def outbox_messages(*, status: str = "") -> QuerySet[OutboxMessage]:
     """Messages newest first, optionally of one status, without their (large) bodies."""
-    messages = OutboxMessage.objects.defer("body_text", "body_html", "context")
+    messages = OutboxMessage.objects.defer("body_text", "body_html", "context", "attachments")
     if status:
         messages = messages.filter(status=status)
     return messages.order_by("-created_at", "-id")

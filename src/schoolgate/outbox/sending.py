@@ -1,8 +1,10 @@
 """Sending the outbox: claim due rows under a lease, send them over one connection,
 mark each sent or failed, and back off exponentially between attempts."""
 
+import base64
 import smtplib
 import uuid
+from email.message import MIMEPart
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives
@@ -151,7 +153,50 @@ def _email(message: OutboxMessage, sender: Sender) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    for spec in message.attachments or []:
+        email.attach(_attachment_part(spec))
     return email
+
+
+def _attachment_part(spec: dict) -> MIMEPart:
+    """One stored attachment as a MIME part, keeping the type's parameters (an .ics
+    file's "method=REQUEST" matters to calendar clients)."""
+    mimetype, *raw_params = (piece.strip() for piece in spec["mimetype"].split(";"))
+    maintype, subtype = mimetype.lower().split("/", 1)
+    params = {}
+    for raw in raw_params:
+        key, _sep, value = raw.partition("=")
+        if key:
+            params[key.strip().lower()] = value.strip().strip('"')
+    part = MIMEPart()
+    if spec.get("base64"):
+        part.set_content(
+            base64.b64decode(spec["content"]),
+            maintype=maintype,
+            subtype=subtype,
+            disposition="attachment",
+            filename=spec["filename"],
+            params=params,
+        )
+    elif maintype == "text":
+        part.set_content(
+            spec["content"],
+            subtype=subtype,
+            charset="utf-8",
+            disposition="attachment",
+            filename=spec["filename"],
+            params=params,
+        )
+    else:
+        part.set_content(
+            spec["content"].encode(),
+            maintype=maintype,
+            subtype=subtype,
+            disposition="attachment",
+            filename=spec["filename"],
+            params=params,
+        )
+    return part
 
 
 def _mark_sent(message: OutboxMessage, *, token: str, sender: Sender) -> None:

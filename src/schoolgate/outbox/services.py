@@ -1,6 +1,7 @@
 """Queueing email (ARCHITECTURE.md rule 5): render now, write a row in the caller's
 transaction, and wake the sending task only once that transaction commits."""
 
+import base64
 from collections.abc import Iterable
 from contextlib import nullcontext
 
@@ -17,12 +18,45 @@ from schoolgate.outbox.models import OutboxMessage
 BULK_BATCH = 1000
 
 
-def queue_email(*, to: str, template: str, context: dict, reply_to: str = "") -> OutboxMessage:
-    """Render `template` for `to` and queue it; nothing is sent until the caller commits."""
+def queue_email(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    reply_to: str = "",
+    attachments: Iterable[dict] = (),
+) -> OutboxMessage:
+    """Render `template` for `to` and queue it; nothing is sent until the caller commits.
+
+    `attachments`: dicts {"filename", "content", "mimetype"} (see `attachment`)."""
     [message] = queue_emails(
-        [{"to": to, "template": template, "context": context, "reply_to": reply_to}]
+        [
+            {
+                "to": to,
+                "template": template,
+                "context": context,
+                "reply_to": reply_to,
+                "attachments": attachments,
+            }
+        ]
     )
     return message
+
+
+def attachment(*, filename: str, content: str | bytes, mimetype: str) -> dict:
+    """A file to send with an email, as stored on the outbox row: text content as it
+    is for text/* types, anything else base64-encoded. `mimetype` may carry parameters
+    ("text/calendar; method=PUBLISH")."""
+    if mimetype.split("/", 1)[0].strip().lower() == "text" and isinstance(content, str):
+        return {"filename": filename, "mimetype": mimetype, "content": content}
+    if isinstance(content, str):
+        content = content.encode()
+    return {
+        "filename": filename,
+        "mimetype": mimetype,
+        "content": base64.b64encode(content).decode("ascii"),
+        "base64": True,
+    }
 
 
 def queue_emails(messages: Iterable[dict]) -> list[OutboxMessage]:
@@ -46,6 +80,7 @@ def queue_emails(messages: Iterable[dict]) -> list[OutboxMessage]:
             templates[template] = _load_templates(template, where=where)
         subject_t, text_t, html_t = templates[template]
         context = dict(spec.get("context") or {})
+        files = _attachments(spec.get("attachments") or (), where=where)
         render_context = {"school_name": name, **context}
         language = languages.get(normalise_email(to))
         with translation.override(language) if language else nullcontext():
@@ -58,6 +93,7 @@ def queue_emails(messages: Iterable[dict]) -> list[OutboxMessage]:
                     subject=" ".join(_render_plain(subject_t, render_context).split()),
                     body_text=_render_plain(text_t, render_context),
                     body_html=html_t.render(render_context) if html_t else "",
+                    attachments=files,
                     created_at=now,
                     next_attempt_at=now,
                 )
@@ -137,6 +173,33 @@ def _address(value, *, field: str, where: str, blank: bool = False) -> str:
             f"{where}, field `{field}`: {value!r} is not an email address."
         ) from None
     return value
+
+
+def _attachments(files, *, where: str) -> list[dict]:
+    """Check and normalise attachments: each needs a file name, a type and content."""
+    checked = []
+    for number, spec in enumerate(files, start=1):
+        spec = dict(spec)
+        filename = str(spec.get("filename") or "").strip()
+        mimetype = str(spec.get("mimetype") or "").strip()
+        content = spec.get("content")
+        if not filename or "/" in filename or "\\" in filename:
+            raise ValidationError(
+                f"{where}, attachment {number}, field `filename`: {filename!r} is not a file name."
+            )
+        if "/" not in mimetype.split(";", 1)[0]:
+            raise ValidationError(
+                f"{where}, attachment {number}, field `mimetype`: {mimetype!r} is not a type."
+            )
+        if not isinstance(content, str | bytes):
+            raise ValidationError(f"{where}, attachment {number}, field `content`: missing.")
+        if spec.get("base64") and isinstance(content, str):
+            checked.append(
+                {"filename": filename, "mimetype": mimetype, "content": content, "base64": True}
+            )
+        else:
+            checked.append(attachment(filename=filename, content=content, mimetype=mimetype))
+    return checked
 
 
 def _load_templates(template: str, *, where: str):
