@@ -4,8 +4,8 @@ mark each sent or failed, and back off exponentially between attempts."""
 import base64
 import smtplib
 import uuid
-from email.message import MIMEPart
 from datetime import datetime, timedelta
+from email.message import MIMEPart
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
