@@ -317,6 +317,20 @@ def test_invalid_settings_change_nothing(organiser, evening):
     assert snapshot(evening) == before
 
 
+def test_a_default_length_that_a_teachers_length_is_not_a_multiple_of_is_an_error(
+    organiser, school, evening
+):
+    setup.update_teacher(
+        teacher=teacher(evening, school, "S-MIA"), actor=school.organiser, slot_minutes=20, now=NOW
+    )
+    before = snapshot(evening)
+    response = organiser.post(url("edit", evening.pk), settings_data(evening, slot_minutes="15"))
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["slot_minutes"])
+    assert "whole multiple of the evening's 15 minutes" in errors
+    assert snapshot(evening) == before
+
+
 def test_a_new_length_that_would_break_a_booking_is_refused_with_the_booking(
     organiser, school, evening
 ):
