@@ -249,7 +249,7 @@ def test_manual_booking_holds_the_times_then_confirms_them_with_a_message(client
     seconds = int(re.search(r'data-seconds="(\d+)"', page.text).group(1))
     assert 100 <= seconds <= 120
     assert "schoolgate/evenings-countdown.js" in page.text
-    assert "16:30–16:40 Ms M Maths Amy Ash" in text(page)
+    assert "16:30–16:40 Ms M Maths for Amy Ash Held" in text(page)
 
     response = client.post(url("confirm", upcoming.pk, hold.pk), {f"message-{held[0].pk}": MESSAGE})
 

@@ -406,6 +406,7 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
             "form": form,
             "errors": list(errors) + _form_errors(form) if form.is_bound else list(errors),
             "expires_at": expires_at,
+            "several_days": evening.days.count() > 1,
             "seconds_left": max(0, int((expires_at - now).total_seconds())),
         },
         status=status,
