@@ -185,3 +185,28 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"Sync {self.pk} ({self.status})"
+
+
+class Attendance(models.Model):
+    """A pupil's attendance for one school year at one school, as the CTF's Attendance
+    section carries it (sessions are half days). Written only by the sync engine."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="attendance")
+    year = models.PositiveSmallIntegerField()  # the calendar year the school year starts in
+    school = models.CharField(max_length=20, blank=True)  # LEA/Estab, e.g. "838/3321"
+    school_name = models.CharField(max_length=200, blank=True)
+    sessions_possible = models.PositiveIntegerField(null=True, blank=True)
+    sessions_attended = models.PositiveIntegerField(null=True, blank=True)
+    sessions_authorised = models.PositiveIntegerField(null=True, blank=True)
+    sessions_unauthorised = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pupil", "-year", "school"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "year", "school"], name="one_attendance_per_pupil_year_school"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.pupil} {self.year} {self.school}"

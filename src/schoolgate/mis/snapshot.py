@@ -45,6 +45,20 @@ class LinkRow:
 
 
 @dataclass(frozen=True)
+class AttendanceRow:
+    """One school year's sessions (half days) at one school, from a CTF."""
+
+    pupil_id: str
+    year: int
+    school: str = ""  # LEA/Estab
+    school_name: str = ""
+    possible: int | None = None
+    attended: int | None = None
+    authorised: int | None = None
+    unauthorised: int | None = None
+
+
+@dataclass(frozen=True)
 class StaffRow:
     mis_id: str
     forename: str = ""
@@ -78,6 +92,10 @@ class Snapshot:
     groups: dict[str, GroupRow] = field(default_factory=dict)
     memberships: set[tuple[str, str]] = field(default_factory=set)  # (group_id, pupil_id)
     group_teachers: set[tuple[str, str]] = field(default_factory=set)  # (group_id, staff_id)
+    # Attendance by (pupil_id, year, school), and the pupils whose attendance the files
+    # state in full (a pupil with an Attendance element): only theirs is replaced.
+    attendance: dict[tuple[str, int, str], AttendanceRow] = field(default_factory=dict)
+    attendance_pupils: set[str] = field(default_factory=set)
     covers: set[str] = field(default_factory=set)
     full: bool = True
     warnings: list[str] = field(default_factory=list)
@@ -93,6 +111,8 @@ class Snapshot:
         self.groups.update(other.groups)
         self.memberships |= other.memberships
         self.group_teachers |= other.group_teachers
+        self.attendance.update(other.attendance)
+        self.attendance_pupils |= other.attendance_pupils
         self.covers |= other.covers
         self.full = self.full and other.full
         self.warnings.extend(other.warnings)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from schoolgate.core.emails import email_key
 from schoolgate.mis.models import (
+    Attendance,
     Contact,
     GroupMembership,
     GroupTeacher,
@@ -41,7 +42,16 @@ BATCH = 2000
 # Any fixed number: PostgreSQL advisory lock key that serialises syncs.
 SYNC_LOCK_KEY = 0x5C4001
 ANALYZE_AFTER_ROWS = 1000
-MIRROR_MODELS = (Pupil, Contact, PupilContact, Staff, TeachingGroup, GroupMembership, GroupTeacher)
+MIRROR_MODELS = (
+    Pupil,
+    Contact,
+    PupilContact,
+    Staff,
+    TeachingGroup,
+    GroupMembership,
+    GroupTeacher,
+    Attendance,
+)
 
 PUPIL_FIELDS = (
     "upn",
@@ -57,6 +67,13 @@ CONTACT_FIELDS = ("title", "forename", "surname", "email", "email_key", "phones"
 LINK_FIELDS = ("relationship", "parental_responsibility", "priority", "court_order", "no_contact")
 STAFF_FIELDS = ("title", "forename", "surname", "email", "email_key", "role", "current")
 GROUP_FIELDS = ("kind", "name", "subject", "year_group", "current")
+ATTENDANCE_FIELDS = (
+    "school_name",
+    "sessions_possible",
+    "sessions_attended",
+    "sessions_authorised",
+    "sessions_unauthorised",
+)
 
 
 @dataclass
@@ -315,7 +332,53 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
         result.warnings,
         what="teacher",
     )
+    # Reported only when the files state some attendance (a CTF's Attendance section).
+    if snapshot.attendance_pupils:
+        result.counts["attendance"] = _sync_attendance(snapshot, pupil_pks)
     return result
+
+
+def _sync_attendance(snapshot: Snapshot, pupil_pks: dict) -> Counts:
+    """Make each stated pupil's attendance rows match the files: added, changed, and
+    removed when a year is no longer stated. Other pupils' rows are left alone."""
+    counts = Counts()
+    unknown = sorted(p for p in snapshot.attendance_pupils if p not in pupil_pks)
+    if unknown:
+        raise InvalidSource(
+            [
+                Problem(
+                    file=", ".join(snapshot.files) or "sync",
+                    element=f"attendance of {mis_id}",
+                    message="the attendance names a pupil that is in neither the files nor "
+                    "the mirror",
+                )
+                for mis_id in unknown
+            ]
+        )
+    stated = [pupil_pks[p] for p in snapshot.attendance_pupils]
+    pupil_ids = {pk: mis_id for mis_id, pk in pupil_pks.items()}
+    existing = {}
+    for start in range(0, len(stated), BATCH):
+        for row in Attendance.objects.filter(
+            pupil_id__in=stated[start : start + BATCH]
+        ).values_list("pupil_id", "year", "school", "pk", *ATTENDANCE_FIELDS):
+            existing[(pupil_ids[row[0]], row[1], row[2])] = (row[3], tuple(row[4:]))
+    new_rows, changed_objects = [], []
+    for key, row in snapshot.attendance.items():
+        values = (row.school_name, row.possible, row.attended, row.authorised, row.unauthorised)
+        if key not in existing:
+            new_rows.append((pupil_pks[row.pupil_id], row.year, row.school, *values))
+        elif existing[key][1] != values:
+            obj = Attendance(pk=existing[key][0])
+            for name, value in zip(ATTENDANCE_FIELDS, values, strict=True):
+                setattr(obj, name, value)
+            changed_objects.append(obj)
+    _insert_rows(Attendance, ("pupil", "year", "school", *ATTENDANCE_FIELDS), new_rows)
+    Attendance.objects.bulk_update(changed_objects, ATTENDANCE_FIELDS, batch_size=BATCH)
+    gone = [pk for key, (pk, _values) in existing.items() if key not in snapshot.attendance]
+    _delete_pks(Attendance, gone)
+    counts.added, counts.changed, counts.removed = len(new_rows), len(changed_objects), len(gone)
+    return counts
 
 
 def _existing(model, fields: tuple[str, ...], **filters) -> dict[str, tuple[int, tuple]]:

@@ -22,6 +22,7 @@ from schoolgate.mis.importers.common import (
     stable_id,
 )
 from schoolgate.mis.snapshot import (
+    AttendanceRow,
     ContactRow,
     InvalidSource,
     LinkRow,
@@ -36,6 +37,15 @@ COVERS = frozenset({"pupils", "contacts", "links"})
 NAME_MAX, TITLE_MAX, RELATIONSHIP_MAX, EMAIL_MAX = 100, 30, 60, 254
 UPN_LENGTH = 13
 PRIORITY_MAX = 999
+SCHOOL_NAME_MAX = 200
+# A school year has about 380 sessions (half days); anything far above is a bad value.
+SESSIONS_MAX = 1000
+SESSION_FIELDS = (
+    ("possible", "SessionsPossible"),
+    ("attended", "SessionsAttended"),
+    ("authorised", "SessionsAuthorised"),
+    ("unauthorised", "SessionsUnauthorised"),
+)
 _LXML_WHERE = re.compile(r",? line \d+, column \d+$")
 
 
@@ -200,6 +210,61 @@ class _Reader:
                 link = _merge_links(self.snapshot.links[key], link)
             self.snapshot.links[key] = link
 
+        attendance = fields.get("Attendance")
+        if attendance is not None:
+            self.attendance(attendance, upn=upn, label=f"{label}/Attendance")
+
+    def attendance(self, element, *, upn: str, label: str) -> None:
+        """Each YearData: sessions possible, attended and absent (authorised or not).
+
+        Two entries for the same year and school (periods of one year) are added up."""
+        self.snapshot.attendance_pupils.add(upn)
+        index = 0
+        for year_data in element:
+            tag = year_data.tag
+            if tag.__class__ is not str or not tag.endswith("YearData"):
+                continue
+            index += 1
+            at = Where(self.name, line=year_data.sourceline, element=f"{label}/YearData[{index}]")
+            fields = _children(year_data)
+            year = parse_int(
+                _raw(fields, "Year"),
+                where=at,
+                field="Year",
+                problems=self.problems,
+                minimum=1900,
+                maximum=2999,
+            )
+            if year is None:
+                if not _raw(fields, "Year"):
+                    self.problems.append(at.problem(_("the attendance has no year"), field="Year"))
+                continue
+            school = "/".join(p for p in (_raw(fields, "LEA"), _raw(fields, "Estab")) if p)
+            sessions = {
+                name: parse_int(
+                    _raw(fields, tag),
+                    where=at,
+                    field=tag,
+                    problems=self.problems,
+                    minimum=0,
+                    maximum=SESSIONS_MAX,
+                )
+                for name, tag in SESSION_FIELDS
+            }
+            row = AttendanceRow(
+                pupil_id=upn,
+                year=year,
+                school=school[:20],
+                school_name=self.text(
+                    fields, "SchoolName", where=at, field="SchoolName", limit=SCHOOL_NAME_MAX
+                ),
+                **sessions,
+            )
+            key = (upn, year, row.school)
+            if key in self.snapshot.attendance:
+                row = _add_attendance(self.snapshot.attendance[key], row)
+            self.snapshot.attendance[key] = row
+
     def contact(self, element, *, upn: str, label: str) -> LinkRow | None:
         problems = self.problems
         at = Where(self.name, line=element.sourceline, element=label)
@@ -297,6 +362,19 @@ def _merge_contacts(first: ContactRow, other: ContactRow) -> ContactRow:
         title=first.title or other.title,
         email=first.email or other.email,
         phones=tuple(dict.fromkeys(first.phones + other.phones)),
+    )
+
+
+def _add_attendance(first: AttendanceRow, other: AttendanceRow) -> AttendanceRow:
+    def add(a: int | None, b: int | None) -> int | None:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
+    return AttendanceRow(
+        pupil_id=first.pupil_id,
+        year=first.year,
+        school=first.school,
+        school_name=first.school_name or other.school_name,
+        **{name: add(getattr(first, name), getattr(other, name)) for name, _t in SESSION_FIELDS},
     )
 
 
