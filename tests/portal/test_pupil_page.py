@@ -7,9 +7,11 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 from portal_school import book, make_evening, teacher
+from school import resync
 
 from schoolgate.evenings import booking, setup
 from schoolgate.evenings.models import Evening
+from schoolgate.mis.snapshot import AttendanceRow
 
 
 def page(client, school, pupil: str) -> str:
@@ -85,6 +87,34 @@ def test_a_child_with_no_appointments_says_so(client, school, parents):
     client.force_login(parents["ann"])
 
     assert "No appointments booked for this child." in page(client, school, "amy")
+
+
+def test_attendance_from_the_mis_is_shown_by_school_year(client, school, parents):
+    snapshot = school.snapshot
+    amy = school.snapshot.pupils["P-AMY"].mis_id
+    snapshot.attendance_pupils = {amy}
+    snapshot.attendance = {
+        (amy, 2024, "838/3321"): AttendanceRow(
+            amy, 2024, "838/3321", "Our School", 380, 361, 15, 4
+        ),
+        (amy, 2025, "838/3321"): AttendanceRow(amy, 2025, "838/3321", "Our School", 120, 120, 0, 0),
+    }
+    resync(snapshot)
+    client.force_login(parents["ann"])
+
+    html = page(client, school, "amy")
+
+    block = re.search(r'id="attendance-caption">.*?<tbody[^>]*>(.*?)</tbody>', html, re.S)[1]
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", r).split())
+        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S)
+    ]
+    assert rows == [
+        "2025/26 Our School 120 120 0 0 100.0%",
+        "2024/25 Our School 380 361 15 4 95.0%",
+    ]
+    assert "Not provided by your school" not in page(client, school, "amy")
+    assert "Not provided by your school" in page(client, school, "ben")
 
 
 def test_without_attendance_in_the_data_the_page_says_so(client, school, parents):

@@ -19,7 +19,7 @@ from schoolgate.evenings.availability import (
 )
 from schoolgate.evenings.models import Appointment, Evening, Hold
 from schoolgate.mis.dashboard import year_label
-from schoolgate.mis.models import Contact, Pupil, PupilContact, Staff, TeachingGroup
+from schoolgate.mis.models import Attendance, Contact, Pupil, PupilContact, Staff, TeachingGroup
 from schoolgate.portal.models import CorrectionRequest
 
 # What a parent can do about one child at one evening now.
@@ -391,6 +391,33 @@ def correction_queue(*, status: str) -> list[CorrectionRequest]:
 # --- attendance -------------------------------------------------------------------
 
 
-def attendance(pupil: Pupil) -> list:
-    """The attendance figures the MIS data carries for this pupil, by year (none yet)."""
-    return []
+@dataclass(frozen=True)
+class AttendanceRow:
+    label: str
+    school_name: str
+    possible: int | None
+    attended: int | None
+    authorised: int | None
+    unauthorised: int | None
+
+    @property
+    def percent(self) -> float | None:
+        if not self.possible or self.attended is None:
+            return None
+        return 100 * self.attended / self.possible
+
+
+def attendance(pupil: Pupil) -> list[AttendanceRow]:
+    """The attendance the MIS data carries for this pupil, newest school year first; the
+    caller has already checked access to the pupil."""
+    return [
+        AttendanceRow(
+            label=f"{a.year}/{(a.year + 1) % 100:02d}",
+            school_name=a.school_name,
+            possible=a.sessions_possible,
+            attended=a.sessions_attended,
+            authorised=a.sessions_authorised,
+            unauthorised=a.sessions_unauthorised,
+        )
+        for a in Attendance.objects.filter(pupil=pupil).order_by("-year", "school")
+    ]
