@@ -12,8 +12,10 @@ from playwright.sync_api import expect
 sys.path.insert(0, str(Path(__file__).parents[1] / "portal"))
 
 from portal_school import book, make_evening, make_parents
+from school import resync
 
 from schoolgate.accounts.models import User
+from schoolgate.mis.snapshot import AttendanceRow
 from schoolgate.portal.models import CorrectionRequest
 from schoolgate.portal.services import request_correction
 
@@ -31,6 +33,12 @@ def test_the_parents_home_and_pupil_pages(visit, school, parents):
     book(school, evening, parents["ann"], ("amy", "ria", 16, 30), ("amy", "sam", 17, 0))
     book(school, evening, parents["al"], ("amy", "tom", 17, 30))
     request_correction(user=parents["ann"], field="phone", details="New mobile 07700 900999")
+    amy = school.snapshot.pupils["P-AMY"].mis_id
+    school.snapshot.attendance_pupils = {amy}
+    for year, figures in ((2024, (380, 361, 15, 4)), (2025, (120, 118, 2, 0))):
+        row = AttendanceRow(amy, year, "838/3321", "Our School", *figures)
+        school.snapshot.attendance[(amy, year, row.school)] = row
+    resync(school.snapshot)
     visit.sign_in_as(parents["ann"])
 
     page = visit.goto("/parents/")
@@ -41,6 +49,7 @@ def test_the_parents_home_and_pupil_pages(visit, school, parents):
     page.get_by_role("link", name="Amy Ash", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Amy Ash")
     expect(page.get_by_text("Another parent or carer")).to_be_visible()
+    expect(page.get_by_role("cell", name="95.0%")).to_be_visible()
     visit.check("portal-pupil")
 
 
