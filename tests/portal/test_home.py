@@ -3,6 +3,7 @@ the evenings for them with a clear booking state, and what needs doing."""
 
 import html as entities
 import re
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +116,24 @@ def test_an_evening_not_open_yet_says_when_booking_opens(client, school, parents
 
     amy = sections(html)["Amy Ash"]
     assert "Booking opens" in amy and "Book now" not in amy
+    assert todos(html) == []
+
+
+def test_once_booking_has_closed_it_says_so_and_asks_nothing(client, school, parents):
+    evening = make_evening(school, in_days=2)
+    book(school, evening, parents["ann"], ("amy", "ria", 16, 30))
+    setup.update_evening(
+        evening=evening,
+        actor=school.admin,
+        booking_closes=timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5),
+    )
+    client.force_login(parents["ann"])
+
+    html = client.get(HOME).text
+
+    children = sections(html)
+    assert "Booked" in children["Amy Ash"] and "16:30 with Dr R Reed" in children["Amy Ash"]
+    assert "Booking closed" in children["Ben Ash"] and "Book now" not in children["Ben Ash"]
     assert todos(html) == []
 
 

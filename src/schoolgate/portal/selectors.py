@@ -185,7 +185,7 @@ def home_page(user, *, now: datetime) -> tuple[list[ChildSummary], list[Todo]]:
             eligible_pupils(evening).filter(pk__in=list(by_id)).values_list("pk", flat=True)
         ):
             count = booked[(evening.pk, pupil_id)]
-            shown = BOOKED if count and state != CLOSED else state
+            shown = BOOKED if count else state
             by_id[pupil_id].evenings.append(EveningState(evening, days, shown, count, url))
             if shown == BOOK:
                 todos.append(
