@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import pupils_visible_to
 from schoolgate.addons.selectors import get_addon_settings
-from schoolgate.evenings import planner
+from schoolgate.evenings import notifications, planner
 from schoolgate.evenings.availability import BookableTeacher, bookable_teachers, live_q
 from schoolgate.evenings.errors import (
     AlreadyBooked,
@@ -215,6 +215,7 @@ def confirm_hold(
             )
             locked_hold.confirmed_at = now
             locked_hold.save(update_fields=["confirmed_at"])
+            notifications.booked(appointments, actor=actor or parent)
             return appointments
 
     return _retrying(run)
@@ -255,6 +256,7 @@ def book_slots(
                 message=message,
                 warnings=warnings,
             )
+            notifications.booked(appointments, actor=actor or parent)
             return Booking(appointments=appointments, warnings=warnings)
 
     return _retrying(run)
@@ -300,6 +302,7 @@ def cancel_appointment(
                     raise BookingClosed(_("Changes to this evening are closed."))
                 _check_cutoff(evening, locked.starts_at, now, cancelling=True)
             _cancel(evening, locked, user=user, now=now)
+            notifications.cancelled([locked], actor=user)
             return locked
 
     return _retrying(run)
@@ -361,6 +364,7 @@ def move_appointment(
                 warnings=warnings,
                 moved_from=old,
             )
+            notifications.moved(old=old, new=new, actor=user)
             new.warnings = warnings
             return new
 

@@ -393,3 +393,36 @@ class BookingLock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["evening", "kind", "ref"], name="one_lock_row"),
         ]
+
+
+class ReminderSent(models.Model):
+    """The claim on one parent's day-before reminder for one evening: inserted in the
+    transaction that queues the email, unique, so it goes once however many workers."""
+
+    evening = models.ForeignKey(Evening, on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+    message = models.ForeignKey(
+        "outbox.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evening", "parent"], name="one_reminder_per_parent"),
+        ]
+
+
+class CalendarFeed(models.Model):
+    """A parent's secret calendar address (docs/calendars.md). The address carries an
+    HMAC of `key` made with SECRET_KEY, so the database alone (a backup) does not give
+    it away; a reset draws a new key and the old address stops working at once."""
+
+    parent = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.parent}"

@@ -1,0 +1,231 @@
+"""Emails about appointments: booked, changed, cancelled, and the day-before reminder,
+each with its iCalendar file, all through the outbox.
+
+The booking services call `booked`, `moved` and `cancelled` inside their transaction,
+so the outbox rows commit with the booking and never without it. One email per person
+per action, however many appointments it concerns.
+
+Who is told (docs/calendars.md): the parent whose appointment it is, and, when the
+evening's meetings are shared, every other parent with an account who may see the
+pupil now: they may come to the meeting, and they would see it on the portal anyway.
+The email to another parent never names who booked. Someone who has lost access to a
+pupil (accounts.access) is not told about that pupil. When meetings are separate, only
+the parent concerned is told."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import nullcontext
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import translation
+
+from schoolgate.accounts.access import pupils_visible_to, qualifying_links
+from schoolgate.accounts.models import User
+from schoolgate.core.emails import normalise_email
+from schoolgate.core.i18n import supported_language
+from schoolgate.evenings import ics
+from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.outbox.services import attachment, queue_emails
+
+BOOKED = "evening_booked"
+CHANGED = "evening_changed"
+CANCELLED = "evening_cancelled"
+REMINDER = "evening_reminder"
+
+_RELATED = ("evening", "pupil", "teacher__staff", "parent")
+
+
+def booked(appointments: Iterable[Appointment], *, actor=None) -> None:
+    """Queue the confirmations of newly confirmed appointments (one action)."""
+    appointments = _fresh(appointments)
+    if not appointments:
+        return
+    _notify(BOOKED, appointments, actor=actor, method=ics.PUBLISH)
+
+
+def moved(*, old: Appointment, new: Appointment, actor=None) -> None:
+    """Queue the emails for an appointment moved from `old` to `new`: the new event
+    replaces the old in calendars (same UID, a higher SEQUENCE)."""
+    [new] = _fresh([new])
+    [old] = _fresh([old])
+    _notify(CHANGED, [new], actor=actor, method=ics.PUBLISH, before={new.pk: old})
+
+
+def cancelled(appointments: Iterable[Appointment], *, actor=None) -> None:
+    """Queue the cancellation notices (METHOD:CANCEL removes the events)."""
+    appointments = _fresh(appointments)
+    if not appointments:
+        return
+    _notify(CANCELLED, appointments, actor=actor, method=ics.CANCEL)
+
+
+def itinerary(*, parent, evening: Evening | None = None) -> QuerySet[Appointment]:
+    """The confirmed appointments this parent is told about and sees in calendars: those
+    of the pupils they may see now, and of those only their own at an evening whose
+    meetings are separate."""
+    appointments = Appointment.objects.filter(
+        Q(evening__split_families=Evening.SplitFamilies.SHARED) | Q(parent=parent),
+        status=Appointment.Status.CONFIRMED,
+        pupil__in=pupils_visible_to(parent),
+    )
+    if evening is not None:
+        appointments = appointments.filter(evening=evening)
+    return appointments.select_related(*_RELATED).order_by("starts_at", "pk")
+
+
+def reminder_recipients(evening: Evening) -> list[User]:
+    """Everyone who gets a reminder for this evening: see the module's docstring."""
+    confirmed = list(
+        Appointment.objects.filter(
+            evening=evening, status=Appointment.Status.CONFIRMED
+        ).select_related(*_RELATED)
+    )
+    return [user for user, _mine in _recipients(evening, confirmed).values()]
+
+
+def queue_reminder(*, parent, evening: Evening):
+    """Queue the day-before reminder for one parent (their itinerary and its .ics);
+    returns the outbox message, or None when they have nothing to come to."""
+    with _language_of(parent):
+        appointments = list(itinerary(parent=parent, evening=evening))
+        if not appointments:
+            return None
+        entries = ics.entries_for(appointments)
+        spec = _email(
+            REMINDER,
+            parent,
+            evening=evening,
+            entries=entries,
+            concerned=entries,
+            method=ics.PUBLISH,
+            context={},
+        )
+    [message] = queue_emails([spec])
+    return message
+
+
+# --- the work --------------------------------------------------------------------
+
+
+def _notify(
+    template: str,
+    appointments: list[Appointment],
+    *,
+    actor,
+    method: str,
+    before: dict[int, Appointment] | None = None,
+) -> None:
+    by_evening = defaultdict(list)
+    for a in appointments:
+        by_evening[a.evening_id].append(a)
+    specs = []
+    for group in by_evening.values():
+        evening = group[0].evening
+        for user, mine in _recipients(evening, group).values():
+            with _language_of(user):
+                concerned = ics.entries_for(mine, cancelled=method == ics.CANCEL)
+                context = {
+                    "by_school": bool(
+                        actor is not None
+                        and actor.pk not in {a.parent_id for a in mine}
+                        and actor.is_staff
+                    ),
+                    "for_other_parent": all(a.parent_id != user.pk for a in mine),
+                    "pupils": sorted({a.pupil.display_name for a in mine}),
+                }
+                if before:
+                    was = [before[a.pk] for a in mine if a.pk in before]
+                    context["before"] = [e.context() for e in ics.entries_for(was)]
+                specs.append(
+                    _email(
+                        template,
+                        user,
+                        evening=evening,
+                        entries=list(ics.entries_for(itinerary(parent=user, evening=evening))),
+                        concerned=concerned,
+                        method=method,
+                        context=context,
+                    )
+                )
+    if specs:
+        queue_emails(specs)
+
+
+def _email(
+    template: str, user, *, evening: Evening, entries, concerned, method: str, context: dict
+) -> dict:
+    """One email's spec for queue_emails: the context and the .ics of `concerned`."""
+    content = ics.calendar(
+        concerned, method=method, name=evening.name, organiser=_organiser_address()
+    )
+    return {
+        "to": user.email,
+        "template": template,
+        "context": {
+            **context,
+            "name": user.first_name,
+            "evening": evening.name,
+            "appointments": [e.context() for e in concerned],
+            "itinerary": [e.context() for e in entries],
+            # The whole itinerary is worth showing only when it is not just `concerned`.
+            "show_itinerary": [e.appointment_id for e in entries]
+            != [e.appointment_id for e in concerned],
+            "link": settings.SITE_URL + reverse("evenings:evening", args=[evening.pk]),
+            "calendar_link": settings.SITE_URL + reverse("calendar:feed"),
+        },
+        "attachments": [
+            attachment(
+                filename=ics.filename(evening.name),
+                content=content,
+                mimetype=f"{ics.MIMETYPE}; method={method}",
+            )
+        ],
+    }
+
+
+def _recipients(evening: Evening, appointments: list[Appointment]) -> dict[int, tuple]:
+    """{user id: (user, [the appointments they are told about])}: see the docstring."""
+    pupil_ids = {a.pupil_id for a in appointments}
+    access = defaultdict(set)  # email key -> pupils it may see now
+    for email_key, pupil_id in (
+        qualifying_links()
+        .filter(pupil_id__in=pupil_ids)
+        .values_list("contact__email_key", "pupil_id")
+    ):
+        access[email_key].add(pupil_id)
+    if evening.shared_meetings:
+        users = list(User.objects.filter(is_active=True, email__in=list(access)))
+    else:
+        users = list(
+            User.objects.filter(is_active=True, pk__in={a.parent_id for a in appointments})
+        )
+    result = {}
+    for user in sorted(users, key=lambda u: u.pk):
+        visible = access.get(normalise_email(user.email), set())
+        mine = [
+            a
+            for a in appointments
+            if a.pupil_id in visible and (evening.shared_meetings or a.parent_id == user.pk)
+        ]
+        if mine:
+            result[user.pk] = (user, mine)
+    return result
+
+
+def _fresh(appointments: Iterable[Appointment]) -> list[Appointment]:
+    """The appointments with what the emails show, read again inside the transaction."""
+    ids = [a.pk for a in appointments]
+    return list(Appointment.objects.filter(pk__in=ids).select_related(*_RELATED))
+
+
+def _language_of(user):
+    language = supported_language(getattr(user, "language", ""))
+    return translation.override(language) if language else nullcontext()
+
+
+def _organiser_address() -> str:
+    from schoolgate.addons.sender import current_sender
+
+    return current_sender().from_email
