@@ -12,22 +12,27 @@ The email to another parent never names who booked. Someone who has lost access 
 pupil (accounts.access) is not told about that pupil. When meetings are separate, only
 the parent concerned is told."""
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Q, QuerySet
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from schoolgate.accounts.access import pupils_visible_to, qualifying_links
 from schoolgate.accounts.models import User
 from schoolgate.core.emails import normalise_email
 from schoolgate.core.i18n import supported_language
 from schoolgate.evenings import ics
-from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.models import Appointment, Evening, ReminderSent
 from schoolgate.outbox.services import attachment, queue_emails
+
+logger = logging.getLogger(__name__)
 
 BOOKED = "evening_booked"
 CHANGED = "evening_changed"
@@ -104,6 +109,63 @@ def queue_reminder(*, parent, evening: Evening):
         )
     [message] = queue_emails([spec])
     return message
+
+
+def reminder_hour() -> int:
+    """Day-before reminders go from this hour (school time) on the day before."""
+    return settings.SCHOOLGATE.get("REMINDER_HOUR", 17)
+
+
+def evenings_due_reminders(now: datetime) -> QuerySet[Evening]:
+    """Evenings whose first day is tomorrow (school time), once it is reminder time."""
+    local = timezone.localtime(now)
+    if local.hour < reminder_hour():
+        return Evening.objects.none()
+    tomorrow = local.date() + timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(tomorrow, time.min))
+    end = timezone.make_aware(datetime.combine(tomorrow + timedelta(days=1), time.min))
+    return (
+        Evening.objects.filter(status__in=[Evening.Status.PUBLISHED, Evening.Status.CLOSED])
+        .annotate(first_day=Min("days__starts_at"))
+        .filter(first_day__gte=start, first_day__lt=end)
+        .order_by("pk")
+    )
+
+
+def queue_due_reminders(*, now: datetime | None = None) -> int:
+    """Queue the day-before reminders that are due and not yet sent; returns how many.
+
+    Each (parent, evening) is claimed by inserting its unique ReminderSent row in the
+    transaction that queues the email: however many workers run this at once, one
+    wins each claim and the others skip it, so every reminder goes exactly once."""
+    from schoolgate.addons.selectors import get_addon_settings
+
+    now = now or timezone.now()
+    if not get_addon_settings().day_before_reminders:
+        return 0
+    queued = 0
+    for evening in evenings_due_reminders(now):
+        done = set(ReminderSent.objects.filter(evening=evening).values_list("parent_id", flat=True))
+        for parent in reminder_recipients(evening):
+            if parent.pk in done:
+                continue
+            try:
+                with transaction.atomic():
+                    claim = ReminderSent.objects.create(
+                        evening=evening, parent=parent, queued_at=now
+                    )
+                    message = queue_reminder(parent=parent, evening=evening)
+                    if message is None:
+                        transaction.set_rollback(True)  # nothing to remind them of
+                        continue
+                    claim.message = message
+                    claim.save(update_fields=["message"])
+            except IntegrityError:
+                continue  # another worker has this one
+            queued += 1
+    if queued:
+        logger.info("Queued %s day-before reminders", queued)
+    return queued
 
 
 # --- the work --------------------------------------------------------------------

@@ -1,0 +1,27 @@
+"""Background tasks of the evenings app, and the scheduled jobs that enqueue them."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.tasks import task
+
+from schoolgate.evenings.notifications import queue_due_reminders
+from schoolgate.scheduler.registry import register
+
+
+@task
+def send_day_before_reminders(at: str | None = None) -> int:
+    """Queue every due day-before reminder not yet sent (see notifications.py); `at`
+    (an ISO date-time) stands for now, for tests and catching up by hand."""
+    return queue_due_reminders(now=datetime.fromisoformat(at) if at else None)
+
+
+def enqueue_day_before_reminders() -> None:
+    send_day_before_reminders.enqueue()
+
+
+# Every 15 minutes: a reminder goes at the first run after REMINDER_HOUR (17:00) on
+# the day before, or later that day if the scheduler or workers were down.
+EVERY_MINUTES = settings.SCHOOLGATE.get("REMINDER_CHECK_MINUTES", 15)
+if EVERY_MINUTES > 0:
+    register("evenings.day_before_reminders", EVERY_MINUTES, enqueue_day_before_reminders)
