@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from schoolgate.evenings.models import Appointment
-from schoolgate.mis.models import GroupMembership, GroupTeacher, TeachingGroup
+from schoolgate.mis.models import GroupMembership, TeachingGroup
 
 PUBLISH = "PUBLISH"
 CANCEL = "CANCEL"
@@ -113,6 +113,7 @@ def calendar(
     method: str | None = PUBLISH,
     name: str = "",
     organiser: str = "",
+    organiser_name: str = "",
     stamp: datetime | None = None,
 ) -> str:
     """The VCALENDAR text (CRLF line ends, lines folded at 75 octets)."""
@@ -144,7 +145,7 @@ def calendar(
         event.add("transp", "OPAQUE")
         if address:
             organizer = vCalAddress(f"mailto:{address}")
-            organizer.params["cn"] = vText(_school_name())
+            organizer.params["cn"] = vText(organiser_name or _school_name())
             event["organizer"] = organizer
         cal.add_component(event)
     return cal.to_ical().decode()
@@ -212,30 +213,35 @@ def _chains(appointments: list[Appointment]) -> dict[int, tuple[int, int]]:
 
 def _classes(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
     """{(pupil id, staff id): ["Maths (7 Maths)", "Form tutor (7A)"]}: the current
-    classes in which that member of staff teaches that pupil."""
-    pupil_ids = {p for p, _s in pairs}
-    staff_ids = {s for _p, s in pairs}
-    groups_of = defaultdict(set)
-    for pupil_id, group_id in GroupMembership.objects.filter(
-        pupil_id__in=pupil_ids, group__current=True
-    ).values_list("pupil_id", "group_id"):
-        groups_of[pupil_id].add(group_id)
-    teaching = defaultdict(set)
-    for staff_id, group_id in GroupTeacher.objects.filter(staff_id__in=staff_ids).values_list(
-        "staff_id", "group_id"
-    ):
-        teaching[staff_id].add(group_id)
-    groups = TeachingGroup.objects.in_bulk(
-        {g for gs in groups_of.values() for g in gs} & {g for gs in teaching.values() for g in gs}
-    )
-    result = {}
-    for pupil_id, staff_id in pairs:
-        shared = sorted(
-            (groups[g] for g in groups_of[pupil_id] & teaching[staff_id] if g in groups),
-            key=lambda g: (g.kind != TeachingGroup.Kind.REGISTRATION, g.name),
+    classes in which that member of staff teaches that pupil (one query)."""
+    rows = (
+        GroupMembership.objects.filter(
+            pupil_id__in={p for p, _s in pairs},
+            group__current=True,
+            group__groupteacher__staff_id__in={s for _p, s in pairs},
         )
-        result[(pupil_id, staff_id)] = [_class_label(g) for g in shared]
-    return result
+        .values_list(
+            "pupil_id",
+            "group__groupteacher__staff_id",
+            "group__kind",
+            "group__name",
+            "group__subject",
+        )
+        .distinct()
+    )
+    found = defaultdict(list)
+    for pupil_id, staff_id, kind, name, subject in rows:
+        if (pupil_id, staff_id) in pairs:
+            found[(pupil_id, staff_id)].append(TeachingGroup(kind=kind, name=name, subject=subject))
+    return {
+        pair: [
+            _class_label(g)
+            for g in sorted(
+                groups, key=lambda g: (g.kind != TeachingGroup.Kind.REGISTRATION, g.name)
+            )
+        ]
+        for pair, groups in found.items()
+    }
 
 
 def _class_label(group: TeachingGroup) -> str:

@@ -24,7 +24,7 @@ from django.db.models import Min, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from schoolgate.accounts.access import pupils_visible_to, qualifying_links
+from schoolgate.accounts.access import generation_mode, pupils_visible_to, qualifying_links
 from schoolgate.accounts.models import User
 from schoolgate.core.emails import normalise_email
 from schoolgate.core.i18n import supported_language
@@ -66,14 +66,16 @@ def cancelled(appointments: Iterable[Appointment], *, actor=None) -> None:
     _notify(CANCELLED, appointments, actor=actor, method=ics.CANCEL)
 
 
-def itinerary(*, parent, evening: Evening | None = None) -> QuerySet[Appointment]:
+def itinerary(
+    *, parent, evening: Evening | None = None, mode: str | None = None
+) -> QuerySet[Appointment]:
     """The confirmed appointments this parent is told about and sees in calendars: those
     of the pupils they may see now, and of those only their own at an evening whose
     meetings are separate."""
     appointments = Appointment.objects.filter(
         Q(evening__split_families=Evening.SplitFamilies.SHARED) | Q(parent=parent),
         status=Appointment.Status.CONFIRMED,
-        pupil__in=pupils_visible_to(parent),
+        pupil__in=pupils_visible_to(parent, mode=mode),
     )
     if evening is not None:
         appointments = appointments.filter(evening=evening)
@@ -106,6 +108,7 @@ def queue_reminder(*, parent, evening: Evening):
             concerned=entries,
             method=ics.PUBLISH,
             context={},
+            organiser=_organiser(),
         )
     [message] = queue_emails([spec])
     return message
@@ -182,12 +185,19 @@ def _notify(
     by_evening = defaultdict(list)
     for a in appointments:
         by_evening[a.evening_id].append(a)
+    # Read once per action, not once per recipient: this runs inside the booking.
+    mode = generation_mode()
+    organiser = _organiser()
     specs = []
     for group in by_evening.values():
         evening = group[0].evening
-        for user, mine in _recipients(evening, group).values():
+        for user, mine in _recipients(evening, group, mode=mode).values():
             with _language_of(user):
-                concerned = ics.entries_for(mine, cancelled=method == ics.CANCEL)
+                whole = ics.entries_for(itinerary(parent=user, evening=evening, mode=mode))
+                ids = {a.pk for a in mine}
+                concerned = [e for e in whole if e.appointment_id in ids]
+                if method == ics.CANCEL or len(concerned) != len(mine):
+                    concerned = ics.entries_for(mine, cancelled=method == ics.CANCEL)
                 context = {
                     "by_school": bool(
                         actor is not None
@@ -205,10 +215,11 @@ def _notify(
                         template,
                         user,
                         evening=evening,
-                        entries=list(ics.entries_for(itinerary(parent=user, evening=evening))),
+                        entries=whole,
                         concerned=concerned,
                         method=method,
                         context=context,
+                        organiser=organiser,
                     )
                 )
     if specs:
@@ -216,11 +227,20 @@ def _notify(
 
 
 def _email(
-    template: str, user, *, evening: Evening, entries, concerned, method: str, context: dict
+    template: str,
+    user,
+    *,
+    evening: Evening,
+    entries,
+    concerned,
+    method: str,
+    context: dict,
+    organiser: tuple[str, str],
 ) -> dict:
     """One email's spec for queue_emails: the context and the .ics of `concerned`."""
+    address, school = organiser
     content = ics.calendar(
-        concerned, method=method, name=evening.name, organiser=_organiser_address()
+        concerned, method=method, name=evening.name, organiser=address, organiser_name=school
     )
     return {
         "to": user.email,
@@ -247,12 +267,14 @@ def _email(
     }
 
 
-def _recipients(evening: Evening, appointments: list[Appointment]) -> dict[int, tuple]:
+def _recipients(
+    evening: Evening, appointments: list[Appointment], *, mode: str | None = None
+) -> dict[int, tuple]:
     """{user id: (user, [the appointments they are told about])}: see the docstring."""
     pupil_ids = {a.pupil_id for a in appointments}
     access = defaultdict(set)  # email key -> pupils it may see now
     for email_key, pupil_id in (
-        qualifying_links()
+        qualifying_links(mode=mode)
         .filter(pupil_id__in=pupil_ids)
         .values_list("contact__email_key", "pupil_id")
     ):
@@ -287,7 +309,9 @@ def _language_of(user):
     return translation.override(language) if language else nullcontext()
 
 
-def _organiser_address() -> str:
+def _organiser() -> tuple[str, str]:
+    """The ORGANIZER of the events: the address emails come from, and the school."""
     from schoolgate.addons.sender import current_sender
+    from schoolgate.core.context_processors import school_name
 
-    return current_sender().from_email
+    return current_sender().from_email, school_name()
