@@ -161,7 +161,7 @@ def test_office_generates_accounts_and_a_parent_signs_in_until_the_mis_takes_a_c
     # Signed in, on the portal: both children, then one child's page.
     ppage.wait_for_url(re.compile(r"/parents/(#main-content)?$"))
     expect(ppage.get_by_role("button", name="Sign out")).to_be_visible()
-    names = ppage.locator("table tbody th").all_inner_texts()
+    names = ppage.locator("h2[id^=child-]").all_inner_texts()
     assert sorted(names) == sorted(child.display_name for child in children)
     parent.check("portal-home")
     leaving = children[0]
@@ -190,7 +190,7 @@ def test_office_generates_accounts_and_a_parent_signs_in_until_the_mis_takes_a_c
 
     # On the parent's next page load the child is gone, and its page is not found.
     menu(ppage, "Your children").click()
-    names = ppage.locator("table tbody th").all_inner_texts()
+    names = ppage.locator("h2[id^=child-]").all_inner_texts()
     assert names == [children[1].display_name]
     parent.check("portal-home-after-sync")
     parent.goto(child_url, status=404)
