@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +150,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_servers(*, count: int, workers: int) -> tuple[list[subprocess.Popen], list[int]]:
+def start_servers(
+    *, count: int, workers: int, log_dir: Path
+) -> tuple[list[subprocess.Popen], list[int]]:
     env = dict(
         os.environ,
         DEBUG="0",
@@ -168,14 +171,19 @@ def start_servers(*, count: int, workers: int) -> tuple[list[subprocess.Popen], 
             f"--workers={workers}",
         ]
         processes.append(
-            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                command,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(log_dir / f"web-{port}.log", "w"),  # noqa: SIM115 - open while it runs
+            )
         )
         ports.append(port)
     for port, process in zip(ports, processes, strict=True):
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                sys.exit(f"the web server stopped: {process.stderr.read().decode()[-2000:]}")
+                sys.exit(f"the web server stopped: see {log_dir}/web-{port}.log")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 connection.request("GET", "/accounts/sign-in/")
@@ -448,7 +456,7 @@ def main() -> None:
         f"{args.web_workers} gunicorn workers, {args.concurrency} at once"
     )
 
-    processes, ports = start_servers(count=args.servers, workers=args.web_workers)
+    processes, ports = start_servers(count=args.servers, workers=args.web_workers, log_dir=workdir)
     try:
         took, stats, errors = rush(
             emails=emails,
@@ -473,11 +481,12 @@ def main() -> None:
             f"  {step:15} {len(times):6,} requests, p50 {percentile(times, 50) * 1000:5.0f} ms, "
             f"p99 {percentile(times, 99) * 1000:5.0f} ms"
         )
+    kinds = Counter(re.sub(r"^\S+@\S+: ", "", error)[:100] for error in errors)
     print(f"errors: {len(errors)}; retries after a taken time: {stats['retries']}")
+    for kind, count in kinds.most_common(5):
+        print(f"  {count}× {kind}")
     for reason, count in sorted(stats["refusals"].items(), key=lambda item: -item[1])[:5]:
         print(f"  refused {count}×: {reason}")
-    for error in errors[:5]:
-        print(f"  {error}")
     print(
         "check: double bookings {double_bookings}, overlaps {overlaps}, held rows left "
         "{held_left}, parents with appointments but no confirmation email "
