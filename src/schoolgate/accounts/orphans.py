@@ -11,9 +11,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from schoolgate.accounts.access import access_pairs
-from schoolgate.accounts.audit import record
 from schoolgate.accounts.models import User
-from schoolgate.accounts.sessions import end_all_sessions
+from schoolgate.accounts.users import deactivate_user, reactivate_user
 from schoolgate.addons.selectors import get_addon_settings
 
 
@@ -47,24 +46,18 @@ def update_orphans(*, now: datetime, actor_label: str) -> dict[str, list[str]]:
     deactivated, reactivated = [], []
     with transaction.atomic():
         for user in newly_orphaned():
-            user.is_active = False
             user.orphaned_at = now
-            user.save(update_fields=["is_active", "orphaned_at"])
-            record(
-                action="user.deactivated",
-                subject=user.email,
+            deactivate_user(
+                user=user,
+                actor=None,
                 actor_label=actor_label,
                 reason="no longer linked to any pupil in the MIS",
-                sessions_ended=end_all_sessions(user),
             )
             deactivated.append(user.email)
         for user in returning():
-            user.is_active = True
-            user.orphaned_at = None
-            user.save(update_fields=["is_active", "orphaned_at"])
-            record(
-                action="user.reactivated",
-                subject=user.email,
+            reactivate_user(
+                user=user,
+                actor=None,
                 actor_label=actor_label,
                 reason="linked to a pupil in the MIS again",
             )

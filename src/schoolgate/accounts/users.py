@@ -93,33 +93,43 @@ def _keeps_manage_users(user: User, groups) -> bool:
 # Accounts
 
 
-def deactivate_user(*, user: User, actor, reason: str = "") -> None:
-    """The person can no longer sign in, and every session they have ends now."""
+def deactivate_user(*, user: User, actor, reason: str = "", actor_label: str = "") -> None:
+    """The person can no longer sign in, and every session they have ends now.
+
+    `actor_label` names what did it when no person did (e.g. "sync 12"); the caller
+    may set `user.orphaned_at` first, which is saved with the change."""
     if actor is not None and actor.pk == user.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
     if not user.is_active:
         return
     with transaction.atomic():
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        user.save(update_fields=["is_active", "orphaned_at"])
         ended = end_all_sessions(user)
         record(
             action="user.deactivated",
             subject=user.email,
             actor=actor,
+            actor_label=actor_label,
             reason=reason,
             sessions_ended=ended,
         )
 
 
-def reactivate_user(*, user: User, actor, reason: str = "") -> None:
+def reactivate_user(*, user: User, actor, reason: str = "", actor_label: str = "") -> None:
     if user.is_active:
         return
     with transaction.atomic():
         user.is_active = True
         user.orphaned_at = None
         user.save(update_fields=["is_active", "orphaned_at"])
-        record(action="user.reactivated", subject=user.email, actor=actor, reason=reason)
+        record(
+            action="user.reactivated",
+            subject=user.email,
+            actor=actor,
+            actor_label=actor_label,
+            reason=reason,
+        )
 
 
 def sign_out_everywhere(*, user: User, actor, reason: str = "") -> int:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.audit import record
 from schoolgate.accounts.orphans import parent_accounts, update_orphans
-from schoolgate.evenings.models import Appointment, Evening, ParentCell, ParentRoomCell
+from schoolgate.evenings.models import Appointment, Evening
 from schoolgate.mis.models import SyncRun
 
 
@@ -83,12 +83,10 @@ def _accounts(report: RetentionReport, *, now: datetime) -> None:
     )
     for user in expired.order_by("email"):
         mine = Appointment.objects.filter(parent=user)
-        to_come = mine.annotate(last_end=Max("evening__days__ends_at")).filter(last_end__gt=now)
-        if to_come.exists():
+        if mine.filter(evening__days__ends_at__gt=now).exists():  # an evening to come
             report.accounts_kept.append(user.email)
             continue
-        ParentCell.objects.filter(parent=user).delete()
-        ParentRoomCell.objects.filter(parent=user).delete()
+        # The parent's time cells go with the appointments and the account (cascades).
         removed = mine.count()
         mine.delete()
         record(

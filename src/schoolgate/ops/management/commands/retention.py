@@ -36,5 +36,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  keep {email} for now: an appointment at an evening to come")
         if report.sync_reports:
             self.stdout.write(f"  delete {report.sync_reports} old sync report(s)")
-        if not any(report.as_dict()[k] for k in report.as_dict() if k != "dry_run"):
+        if not (
+            report.messages
+            or report.deactivated
+            or report.accounts_deleted
+            or report.accounts_kept
+            or report.sync_reports
+        ):
             self.stdout.write("  nothing is due.")
