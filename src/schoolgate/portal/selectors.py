@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db.models import Prefetch
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -18,15 +18,13 @@ from schoolgate.evenings.availability import (
     live_q,
 )
 from schoolgate.evenings.models import Appointment, Evening, Hold
+from schoolgate.evenings.parent_selectors import OPEN, booking_state
 from schoolgate.mis.dashboard import year_label
 from schoolgate.mis.models import Attendance, Contact, Pupil, PupilContact, Staff, TeachingGroup
 from schoolgate.portal.models import CorrectionRequest
 
 # What a parent can do about one child at one evening now.
-BOOK = "book"
-BOOKED = "booked"
-NOT_YET = "not_yet"
-CLOSED = "closed"
+BOOKED = "booked"  # besides the booking states of evenings.parent_selectors
 
 
 @dataclass(frozen=True)
@@ -89,27 +87,17 @@ def child(pupil: Pupil) -> Child:
 
 
 def evening_url(evening: Evening | int) -> str:
-    """The parents' page of an evening (the booking pages' own URL when it is there)."""
+    """The parents' page of an evening."""
     pk = evening if isinstance(evening, int) else evening.pk
-    try:
-        return reverse("evenings:evening", args=[pk])
-    except NoReverseMatch:
-        return reverse("evenings:list") + f"{pk}/"
+    return reverse("evenings:evening", args=[pk])
 
 
 def hold_url(hold: Hold) -> str:
-    try:
-        return reverse("evenings:hold", args=[hold.evening_id, hold.pk])
-    except NoReverseMatch:
-        return evening_url(hold.evening_id)
+    return reverse("evenings:hold", args=[hold.evening_id, hold.pk])
 
 
 def calendar_url() -> str:
-    """The calendar feed's page; its URLs are another area's, so the plain path if unnamed."""
-    try:
-        return reverse("calendar:feed")
-    except NoReverseMatch:
-        return "/calendar/"
+    return reverse("calendar:feed")
 
 
 # --- the home page ----------------------------------------------------------------
@@ -136,14 +124,6 @@ class Todo:
     text: str
     url: str
     link_text: str
-
-
-def _booking_state(evening: Evening, *, now: datetime) -> str:
-    if now >= evening.booking_closes:
-        return CLOSED
-    if now < evening.booking_opens:
-        return NOT_YET
-    return BOOK
 
 
 def home_page(user, *, now: datetime) -> tuple[list[ChildSummary], list[Todo]]:
@@ -180,14 +160,14 @@ def home_page(user, *, now: datetime) -> tuple[list[ChildSummary], list[Todo]]:
     for evening in evenings:
         days = list(evening.days.all())
         url = evening_url(evening)
-        state = _booking_state(evening, now=now)
+        state = booking_state(evening, now=now)
         for pupil_id in (
             eligible_pupils(evening).filter(pk__in=list(by_id)).values_list("pk", flat=True)
         ):
             count = booked[(evening.pk, pupil_id)]
             shown = BOOKED if count else state
             by_id[pupil_id].evenings.append(EveningState(evening, days, shown, count, url))
-            if shown == BOOK:
+            if shown == OPEN:
                 todos.append(
                     Todo(
                         text=_("Book appointments for %(child)s at %(evening)s.")
