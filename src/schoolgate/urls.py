@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/addons/", include("schoolgate.addons.urls")),
     path("staff/outbox/", include("schoolgate.outbox.urls")),
     path("staff/evenings/", include("schoolgate.evenings.staff_urls")),
+    path("staff/my-evenings/", include("schoolgate.evenings.teacher_urls")),
     path("staff/corrections/", include("schoolgate.portal.staff_urls")),
     path("parents/evenings/", include("schoolgate.evenings.parent_urls")),
     path("parents/", include("schoolgate.portal.urls")),

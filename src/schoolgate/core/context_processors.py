@@ -27,6 +27,7 @@ def navigation_for(request) -> list[dict]:
             {"label": _("Data Dashboard"), "url": reverse("mis:dashboard")},
             {"label": _("Sync"), "url": reverse("mis:sync")},
         ]
+        items.append({"label": _("My parents' evenings"), "url": reverse("teacher:evenings")})
         if user.has_perm("evenings.organise_evenings"):
             items.append({"label": _("Parents' evenings"), "url": reverse("evenings_staff:list")})
         if user.has_perm("addons.change_addonsettings"):

@@ -76,6 +76,16 @@ class Evening(models.Model):
         related_name="+",
         limit_choices_to={"kind": TeachingGroup.Kind.REGISTRATION},
     )
+    # Running the evening (docs/running-evenings.md).
+    teachers_set_breaks = models.BooleanField(
+        _("teachers may set their own breaks before booking opens"), default=False
+    )
+    waiting_offer_hours = models.PositiveSmallIntegerField(
+        _("a freed slot is held for the next family on the waiting list for (hours)"), default=24
+    )
+    # The school's map of rooms (PNG, JPEG or PDF), shown to parents with their itinerary.
+    room_map = models.BinaryField(null=True, blank=True, editable=False)
+    room_map_type = models.CharField(max_length=50, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -250,6 +260,10 @@ class Appointment(models.Model):
         IN_PERSON = "in_person", _("In person")
         VIDEO = "video", _("Video")
 
+    class Attendance(models.TextChoices):
+        ATTENDED = "attended", _("Attended")
+        DID_NOT_ATTEND = "did_not_attend", _("Did not attend")
+
     LIVE = (Status.HELD, Status.CONFIRMED)
 
     evening = models.ForeignKey(Evening, on_delete=models.CASCADE, related_name="appointments")
@@ -288,6 +302,14 @@ class Appointment(models.Model):
     )
     # Limits a member of staff chose to pass, as the warnings they were shown.
     override_warnings = models.JSONField(default=list, blank=True)
+    # Marked by the teacher (or the organiser) during or after the evening.
+    attendance = models.CharField(
+        _("attendance"), max_length=15, choices=Attendance.choices, blank=True
+    )
+    attendance_marked_at = models.DateTimeField(null=True, blank=True)
+    attendance_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -426,3 +448,119 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"Calendar feed of {self.parent}"
+
+
+class AppointmentNote(models.Model):
+    """A teacher's private note on one appointment: shown to its author only, never
+    to another teacher, the organiser or the parents. Deleted by retention."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("private note"))
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "author"], name="one_note_per_author"),
+        ]
+
+
+class TeacherAbsence(models.Model):
+    """A teacher away for the evening (no times) or part of it, and what was done with
+    their appointments: cancelled (parents told and offered to rebook) or transferred
+    to a substitute."""
+
+    class Action(models.TextChoices):
+        CANCEL = "cancel", _("Cancel the appointments")
+        TRANSFER = "transfer", _("Transfer the appointments to another teacher")
+
+    evening = models.ForeignKey(Evening, on_delete=models.CASCADE, related_name="absences")
+    teacher = models.ForeignKey(EveningTeacher, on_delete=models.CASCADE, related_name="absences")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    substitute = models.ForeignKey(
+        EveningTeacher, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What happened: counts and the clashes left for the organiser, for the page.
+    outcome = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True, ends_at__isnull=True)
+                | Q(
+                    starts_at__isnull=False,
+                    ends_at__isnull=False,
+                    ends_at__gt=models.F("starts_at"),
+                ),
+                name="absence_whole_or_part",
+            ),
+        ]
+
+
+class WaitingListEntry(models.Model):
+    """A family waiting for a full teacher. When a slot frees up the first waiting
+    entry is offered it: a hold in the parent's name for `Evening.waiting_offer_hours`,
+    then the next entry if it lapses."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered a time")
+        BOOKED = "booked", _("Booked")
+        WITHDRAWN = "withdrawn", _("Left the waiting list")
+        LAPSED = "lapsed", _("Offer not taken up")
+
+    LIVE = (Status.WAITING, Status.OFFERED)
+
+    evening = models.ForeignKey(Evening, on_delete=models.CASCADE, related_name="waiting_list")
+    teacher = models.ForeignKey(
+        EveningTeacher, on_delete=models.CASCADE, related_name="waiting_list"
+    )
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    note = models.TextField(_("note to the school"), blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    hold = models.ForeignKey(
+        Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting_offers"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evening", "teacher", "pupil", "parent"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="one_live_waiting_entry",
+            ),
+        ]
+        indexes = [models.Index(fields=["evening", "teacher", "status", "created_at"])]
+
+
+class ChaseUp(models.Model):
+    """A chase-up email to a parent who has not booked. Unique per parent and school
+    day, so one click (or two organisers clicking) never emails a parent twice a day."""
+
+    evening = models.ForeignKey(Evening, on_delete=models.CASCADE, related_name="chase_ups")
+    parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()  # in the school's time zone
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.ForeignKey(
+        "outbox.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "sent_on"], name="one_chase_up_a_day"),
+        ]

@@ -1,6 +1,6 @@
 """The parents' booking pages, under /parents/evenings/ (see docs/booking.md)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from schoolgate.evenings import parent_views
 
@@ -24,4 +24,6 @@ urlpatterns = [
         parent_views.change,
         name="change",
     ),
+    path("", include("schoolgate.evenings.waiting_urls")),
+    path("", include("schoolgate.evenings.itinerary_urls")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from schoolgate.evenings import staff_views as views
 
@@ -35,4 +35,10 @@ urlpatterns = [
     path("<int:evening_id>/breaks/", views.breaks, name="breaks"),
     path("<int:evening_id>/breaks/<int:break_id>/", views.break_change, name="break"),
     path("<int:evening_id>/breaks/<int:break_id>/remove/", views.break_remove, name="break-remove"),
+    # Running the evening: each part in its own module.
+    path("", include("schoolgate.evenings.grid_urls")),
+    path("", include("schoolgate.evenings.absence_urls")),
+    path("", include("schoolgate.evenings.takeup_urls")),
+    path("", include("schoolgate.evenings.print_urls")),
+    path("", include("schoolgate.evenings.attendance_urls")),
 ]
