@@ -371,6 +371,93 @@ def move_appointment(
     return _retrying(run)
 
 
+def transfer_appointment(
+    *,
+    appointment: Appointment,
+    teacher: EveningTeacher | int,
+    user,
+    now: datetime | None = None,
+) -> Appointment:
+    """Give a confirmed appointment to another teacher of the evening at the same time
+    (a teacher is absent): the school's decision, so the booking window, the cut-off,
+    the limits and whether the pupil may book that teacher do not apply; every rule of
+    the database still does. Returns the new appointment (`moved_from` is the old one)
+    and queues the 'changed' email. Staff with evenings.organise_evenings or
+    evenings.book_for_parents only. Raises SlotUnavailable when the teacher has no
+    appointment time then (or is in a break), SlotTaken, AlreadyBooked or Clash."""
+    now = now or timezone.now()
+
+    def run():
+        with transaction.atomic():
+            if not (_is_booking_staff(user) or _is_organiser(user)):
+                raise NotAllowed(_("You may not move appointments on a parent's behalf."))
+            evening = _lock_evening(appointment.evening_id)
+            old = (
+                Appointment.objects.select_for_update()
+                .select_related("parent", "teacher")
+                .get(pk=appointment.pk)
+            )
+            if old.status != Appointment.Status.CONFIRMED:
+                raise InvalidChoice(_("Only a confirmed appointment can be moved."))
+            try:
+                new_teacher = EveningTeacher.objects.select_related("staff").get(
+                    pk=_pk(teacher), evening=evening, removed=False
+                )
+            except EveningTeacher.DoesNotExist:
+                raise InvalidChoice(_("Choose a teacher of this evening.")) from None
+            if new_teacher.pk == old.teacher_id:
+                raise InvalidChoice(_("Choose a different teacher."))
+            new_teacher.evening = evening
+            slots = list(
+                Slot.objects.filter(
+                    teacher=new_teacher, starts_at__gte=old.starts_at, starts_at__lt=old.ends_at
+                ).order_by("starts_at")
+            )
+            fits = (
+                slots
+                and slots[0].starts_at == old.starts_at
+                and slots[-1].ends_at == old.ends_at
+                and all(a.ends_at == b.starts_at for a, b in zip(slots, slots[1:], strict=False))
+                and len({s.day_id for s in slots}) == 1
+            )
+            if not fits:
+                raise SlotUnavailable(
+                    _("%(name)s has no appointment time from %(start)s to %(end)s.")
+                    % {
+                        "name": new_teacher.staff,
+                        "start": date_format(timezone.localtime(old.starts_at), "H:i"),
+                        "end": date_format(timezone.localtime(old.ends_at), "H:i"),
+                    }
+                )
+            wanted = [
+                _Wanted(
+                    old.pupil_id,
+                    new_teacher,
+                    slots,
+                    int((old.ends_at - old.starts_at).total_seconds() // 60),
+                    old.method,
+                )
+            ]
+            _lock_rows(evening, old.parent, {old.pupil_id})
+            _release_expired_in_the_way(evening, old.parent, wanted, now)
+            _cancel(evening, old, user=user, now=now)
+            (new,) = _insert(
+                evening=evening,
+                parent=old.parent,
+                actor=user,
+                wanted=wanted,
+                now=now,
+                message=old.message,
+                moved_from=old,
+            )
+            notifications.moved(
+                old=old, new=new, actor=user, extra={"absent_teacher": str(old.teacher.staff)}
+            )
+            return new
+
+    return _retrying(run)
+
+
 def release_expired_holds(*, now: datetime | None = None) -> int:
     """Delete every expired, unconfirmed hold (a periodic clean-up: bookings already
     ignore and clear expired holds in their way). Returns how many appointments."""
@@ -467,6 +554,15 @@ def _prepare(
 def _is_booking_staff(user) -> bool:
     return bool(
         user is not None and user.is_active and user.is_staff and user.has_perm(BOOK_FOR_PARENTS)
+    )
+
+
+def _is_organiser(user) -> bool:
+    return bool(
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("evenings.organise_evenings")
     )
 
 

@@ -50,20 +50,24 @@ def booked(appointments: Iterable[Appointment], *, actor=None) -> None:
     _notify(BOOKED, appointments, actor=actor, method=ics.PUBLISH)
 
 
-def moved(*, old: Appointment, new: Appointment, actor=None) -> None:
+def moved(*, old: Appointment, new: Appointment, actor=None, extra: dict | None = None) -> None:
     """Queue the emails for an appointment moved from `old` to `new`: the new event
-    replaces the old in calendars (same UID, a higher SEQUENCE)."""
+    replaces the old in calendars (same UID, a higher SEQUENCE). `extra` adds to the
+    emails' context (`absent_teacher`: the name of a teacher who cannot come)."""
     [new] = _fresh([new])
     [old] = _fresh([old])
-    _notify(CHANGED, [new], actor=actor, method=ics.PUBLISH, before={new.pk: old})
+    _notify(CHANGED, [new], actor=actor, method=ics.PUBLISH, before={new.pk: old}, extra=extra)
 
 
-def cancelled(appointments: Iterable[Appointment], *, actor=None) -> None:
-    """Queue the cancellation notices (METHOD:CANCEL removes the events)."""
+def cancelled(
+    appointments: Iterable[Appointment], *, actor=None, extra: dict | None = None
+) -> None:
+    """Queue the cancellation notices (METHOD:CANCEL removes the events); `extra` as
+    for `moved`."""
     appointments = _fresh(appointments)
     if not appointments:
         return
-    _notify(CANCELLED, appointments, actor=actor, method=ics.CANCEL)
+    _notify(CANCELLED, appointments, actor=actor, method=ics.CANCEL, extra=extra)
 
 
 def itinerary(
@@ -181,6 +185,7 @@ def _notify(
     actor,
     method: str,
     before: dict[int, Appointment] | None = None,
+    extra: dict | None = None,
 ) -> None:
     by_evening = defaultdict(list)
     for a in appointments:
@@ -199,6 +204,7 @@ def _notify(
                 if method == ics.CANCEL or len(concerned) != len(mine):
                     concerned = ics.entries_for(mine, cancelled=method == ics.CANCEL)
                 context = {
+                    **(extra or {}),
                     "by_school": bool(
                         actor is not None
                         and actor.pk not in {a.parent_id for a in mine}
