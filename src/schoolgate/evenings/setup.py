@@ -67,6 +67,8 @@ def create_evening(
     travel_gap_minutes: int = 0,
     split_families: str = Evening.SplitFamilies.SHARED,
     mode: str = Evening.Mode.IN_PERSON,
+    teachers_set_breaks: bool = False,
+    waiting_offer_hours: int = 24,
     now: datetime | None = None,
 ) -> Evening:
     """Create a draft evening with its days, derive its teachers from the mirror (each
@@ -87,6 +89,8 @@ def create_evening(
         travel_gap_minutes=travel_gap_minutes,
         split_families=split_families,
         mode=mode,
+        teachers_set_breaks=teachers_set_breaks,
+        waiting_offer_hours=waiting_offer_hours,
         created_by=actor,
         created_at=now or timezone.now(),
     )
@@ -127,6 +131,8 @@ def update_evening(*, evening: Evening, actor, now: datetime | None = None, **ch
         "travel_gap_minutes",
         "split_families",
         "mode",
+        "teachers_set_breaks",
+        "waiting_offer_hours",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -645,6 +651,10 @@ def _validate_evening(evening: Evening) -> None:
         raise InvalidSetup(_("Unknown split-family setting."), field="split_families")
     if evening.mode not in Evening.Mode.values:
         raise InvalidSetup(_("Unknown kind of meeting."), field="mode")
+    if not evening.waiting_offer_hours or evening.waiting_offer_hours < 1:
+        raise InvalidSetup(
+            _("A freed time must be held for at least an hour."), field="waiting_offer_hours"
+        )
 
 
 def _validate_lengths(evening: Evening) -> None:

@@ -209,6 +209,26 @@ class EveningForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    teachers_set_breaks = forms.BooleanField(
+        label=_("Teachers may set their own breaks until booking opens"),
+        required=False,
+        help_text=_(
+            "Each teacher can then add and remove breaks for themself on their own page. "
+            "Once booking opens, only you can change breaks."
+        ),
+    )
+    waiting_offer_hours = forms.IntegerField(
+        label=_("Hours a freed time is held for the next family on the waiting list"),
+        required=False,
+        min_value=1,
+        max_value=168,
+        widget=forms.NumberInput(attrs=NUMBER),
+        help_text=_(
+            "When an appointment is cancelled, the first family waiting for that teacher "
+            "is offered the time for this long, then the next family. Leave blank for 24."
+        ),
+    )
+
     SETUP_FIELDS = {
         "booking_opens": "opens_date",
         "booking_closes": "closes_date",
@@ -225,6 +245,8 @@ class EveningForm(forms.Form):
                 "travel_gap_minutes": 0,
                 "mode": Evening.Mode.IN_PERSON,
                 "split_families": Evening.SplitFamilies.SHARED,
+                "teachers_set_breaks": False,
+                "waiting_offer_hours": 24,
             },
         )
         super().__init__(*args, **kwargs)
@@ -269,7 +291,13 @@ class EveningForm(forms.Form):
             "max_per_parent": evening.max_per_parent,
             "travel_gap_minutes": evening.travel_gap_minutes,
             "split_families": evening.split_families,
+            "teachers_set_breaks": evening.teachers_set_breaks,
+            "waiting_offer_hours": evening.waiting_offer_hours,
         }
+
+    def clean_waiting_offer_hours(self):
+        hours = self.cleaned_data["waiting_offer_hours"]
+        return 24 if hours is None else hours
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -316,6 +344,8 @@ class EveningForm(forms.Form):
             "max_per_parent",
             "travel_gap_minutes",
             "split_families",
+            "teachers_set_breaks",
+            "waiting_offer_hours",
         )
         values = {name: data[name] for name in names}
         values["year_groups"] = sorted(set(values["year_groups"]))
