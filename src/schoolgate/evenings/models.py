@@ -198,6 +198,11 @@ class Break(models.Model):
     label = models.CharField(max_length=100, blank=True)
     all_teachers = models.BooleanField(default=False)
     teachers = models.ManyToManyField(EveningTeacher, blank=True, related_name="breaks")
+    # Who made it: a teacher may change only the breaks they made for themself
+    # (evenings.teacher_tools); None for breaks made before this was recorded.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["starts_at"]
