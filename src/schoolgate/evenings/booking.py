@@ -279,13 +279,13 @@ def release_hold(*, hold: Hold, user, now: datetime | None = None) -> int:
 
 
 def cancel_appointment(
-    *, appointment: Appointment, user, now: datetime | None = None
+    *, appointment: Appointment, user, now: datetime | None = None, reason: str = ""
 ) -> Appointment:
     """Cancel a confirmed appointment; its slot and the parent's time become free.
 
     The parent it belongs to may cancel until the cut-off while the evening is
-    published; staff with evenings.book_for_parents may cancel at any time. Cancelling
-    twice is harmless."""
+    published; staff with evenings.book_for_parents may cancel at any time, with a
+    `reason` the emails give. Cancelling twice is harmless."""
     now = now or timezone.now()
 
     def run():
@@ -302,7 +302,9 @@ def cancel_appointment(
                     raise BookingClosed(_("Changes to this evening are closed."))
                 _check_cutoff(evening, locked.starts_at, now, cancelling=True)
             _cancel(evening, locked, user=user, now=now)
-            notifications.cancelled([locked], actor=user)
+            notifications.cancelled(
+                [locked], actor=user, extra={"reason": reason} if reason else None
+            )
             return locked
 
     return _retrying(run)
