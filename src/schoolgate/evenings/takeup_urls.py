@@ -1,20 +1,14 @@
 """Take-up figures, chase-up emails, copying an evening, the bookings CSV and the teacher-
 availability import (included in staff_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-from schoolgate.core.access import staff_required
-
-
-@staff_required()
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import takeup_views as views
 
 urlpatterns = [
-    path("<int:evening_id>/take-up/", not_built_yet, name="takeup"),
-    path("<int:evening_id>/copy/", not_built_yet, name="copy"),
-    path("<int:evening_id>/bookings.csv", not_built_yet, name="export"),
-    path("<int:evening_id>/availability/", not_built_yet, name="availability"),
+    path("<int:evening_id>/take-up/", views.takeup_page, name="takeup"),
+    path("<int:evening_id>/take-up/chase/", views.chase, name="chase"),
+    path("<int:evening_id>/copy/", views.copy_page, name="copy"),
+    path("<int:evening_id>/bookings.csv", views.export_csv, name="export"),
+    path("<int:evening_id>/availability/", views.availability_page, name="availability"),
 ]

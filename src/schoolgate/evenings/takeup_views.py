@@ -1,0 +1,190 @@
+"""The organiser's pages for running an evening: take-up and chase-up emails, copying
+the evening, the bookings CSV and the teacher-availability import.
+
+Thin views over takeup.py, chaseup.py, copying.py, bookings_csv.py and
+availability_csv.py. The evening in the URL must exist (404 otherwise)."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from schoolgate.core.access import staff_required
+from schoolgate.evenings import availability_csv, bookings_csv, chaseup, copying
+from schoolgate.evenings.errors import ChangeRefused, SetupError
+from schoolgate.evenings.models import Evening
+from schoolgate.evenings.staff_forms import add_setup_error, day_label
+from schoolgate.evenings.takeup import take_up
+from schoolgate.evenings.takeup_forms import AvailabilityForm, CopyForm
+from schoolgate.mis.snapshot import InvalidSource
+
+ORGANISE = "evenings.organise_evenings"
+REFUSED = 409
+
+
+def organiser(view):
+    return staff_required(ORGANISE)(view)
+
+
+def _evening(evening_id) -> Evening:
+    return get_object_or_404(Evening, pk=evening_id)
+
+
+def _url(name: str, *args) -> str:
+    return reverse(f"evenings_staff:{name}", args=args)
+
+
+@organiser
+@require_GET
+def takeup_page(request, evening_id):
+    evening = _evening(evening_id)
+    now = timezone.now()
+    figures = take_up(evening, now=now)
+    return render(
+        request,
+        "evenings/staff/takeup.html",
+        {
+            "evening": evening,
+            "figures": figures,
+            "figures_at": now,
+            "can_chase": evening.status == Evening.Status.PUBLISHED
+            and now < evening.booking_closes,
+        },
+    )
+
+
+@organiser
+@require_POST
+def chase(request, evening_id):
+    evening = _evening(evening_id)
+    try:
+        result = chaseup.send_chase_ups(evening=evening, actor=request.user)
+    except SetupError as error:
+        messages.error(request, error.message)
+    else:
+        sent, already = len(result.sent), len(result.already)
+        text = ngettext(
+            "%(count)s chase-up email sent.", "%(count)s chase-up emails sent.", sent
+        ) % {"count": sent}
+        if already:
+            text += " " + ngettext(
+                "%(count)s parent had already been chased today and was not emailed again.",
+                "%(count)s parents had already been chased today and were not emailed again.",
+                already,
+            ) % {"count": already}
+        messages.success(request, text)
+    return redirect(_url("takeup", evening.pk))
+
+
+@organiser
+@require_GET
+def export_csv(request, evening_id):
+    evening = _evening(evening_id)
+    response = HttpResponse(
+        bookings_csv.bookings_csv(evening), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{bookings_csv.filename(evening)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@organiser
+@require_http_methods(["GET", "POST"])
+def copy_page(request, evening_id):
+    evening = _evening(evening_id)
+    form = CopyForm(
+        request.POST or None,
+        initial={"name": _("%(name)s (copy)") % {"name": evening.name}},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = copying.copy_evening(
+                evening=evening,
+                actor=request.user,
+                name=data["name"],
+                starts_on=data["first_date"],
+                booking_opens=data["booking_opens"],
+                booking_closes=data["booking_closes"],
+            )
+        except SetupError as error:
+            add_setup_error(
+                form,
+                error,
+                {"booking_opens": "opens_date", "booking_closes": "closes_date", "days": None},
+            )
+        else:
+            text = _(
+                "“%(name)s” was made as a draft from “%(old)s”. Check its days, teachers "
+                "and booking window, then publish it."
+            ) % {"name": result.evening.name, "old": evening.name}
+            if result.not_carried:
+                text += " " + _(
+                    "Not carried over (they no longer teach its pupils or have left): %(names)s."
+                ) % {"names": ", ".join(str(t.staff) for t in result.not_carried)}
+            messages.success(request, text)
+            return redirect(_url("evening", result.evening.pk))
+    days = list(evening.days.order_by("starts_at"))
+    return render(
+        request,
+        "evenings/staff/copy.html",
+        {"evening": evening, "form": form, "days": [day_label(d) for d in days]},
+    )
+
+
+@organiser
+@require_http_methods(["GET", "POST"])
+def availability_page(request, evening_id):
+    evening = _evening(evening_id)
+    form = AvailabilityForm(request.POST or None, request.FILES or None)
+    context = {"evening": evening, "form": form, "problems": None, "refused": None}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = availability_csv.import_file(
+                evening=evening, data=upload.read(), name=upload.name, actor=request.user
+            )
+        except InvalidSource as error:
+            context["problems"] = error.problems
+        except ChangeRefused as error:
+            context["refused"] = error
+            status = REFUSED
+        except SetupError as error:
+            form.add_error("file", error.message)
+        else:
+            if result.changed_teacher_days:
+                text = ngettext(
+                    "Availability imported: %(count)s teacher's day changed "
+                    "(%(added)s unavailable times now, %(removed)s removed).",
+                    "Availability imported: %(count)s teachers' days changed "
+                    "(%(added)s unavailable times now, %(removed)s removed).",
+                    result.changed_teacher_days,
+                ) % {
+                    "count": result.changed_teacher_days,
+                    "added": result.added,
+                    "removed": result.removed,
+                }
+            else:
+                text = _("Availability imported: it was already as the file says; nothing changed.")
+            return _saved(request, text, _url("availability", evening.pk))
+    context["breaks"] = _imported_breaks(evening)
+    return render(request, "evenings/staff/availability.html", context, status=status)
+
+
+def _saved(request, text, to):
+    messages.success(request, text)
+    return redirect(to)
+
+
+def _imported_breaks(evening):
+    labels = availability_csv.unavailable_labels()
+    return list(
+        evening.breaks.filter(all_teachers=False, label__in=labels)
+        .prefetch_related("teachers__staff")
+        .order_by("starts_at")
+    )
