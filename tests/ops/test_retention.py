@@ -15,7 +15,13 @@ from school import change_link, resync
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
 from schoolgate.evenings import booking, setup
-from schoolgate.evenings.models import Appointment, Evening, EveningTeacher, Slot
+from schoolgate.evenings.models import (
+    Appointment,
+    AppointmentNote,
+    Evening,
+    EveningTeacher,
+    Slot,
+)
 from schoolgate.mis.models import SyncRun
 from schoolgate.ops.retention import apply_retention
 from schoolgate.scheduler.registry import jobs
@@ -128,6 +134,28 @@ def test_messages_are_blanked_after_the_evening_and_the_appointment_kept(account
     assert report.messages == {"Spring evening": 1}
     appointment.refresh_from_db()
     assert appointment.message == "" and appointment.status == "confirmed"
+
+
+def test_teachers_private_notes_are_deleted_with_the_messages(accounts, school):
+    evening = make_evening(school)
+    appointment = book_amy(school, evening, accounts["ann"])
+    other = make_evening(school, day=EVENING_DAY + timedelta(days=200), name="Later evening")
+    later = book_amy(school, other, accounts["ann"], now=EVENING_DAY + timedelta(days=190))
+    teacher = User.objects.create_user("ria.reed@school.example", is_staff=True)
+    AppointmentNote.objects.create(appointment=appointment, author=teacher, text="Dyslexia?")
+    AppointmentNote.objects.create(appointment=later, author=teacher, text="Keep for later")
+    ends = EVENING_DAY + timedelta(hours=2)
+
+    assert apply_retention(now=ends + timedelta(days=89)).notes == {}
+    assert apply_retention(now=ends + timedelta(days=90), dry_run=True).notes == {
+        "Spring evening": 1
+    }
+    assert AppointmentNote.objects.count() == 2
+    report = apply_retention(now=ends + timedelta(days=90))
+
+    assert report.notes == {"Spring evening": 1}
+    assert list(AppointmentNote.objects.values_list("text", flat=True)) == ["Keep for later"]
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
 
 
 def test_a_dry_run_lists_what_would_go_and_changes_nothing(accounts, school):

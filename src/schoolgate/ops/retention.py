@@ -2,6 +2,7 @@
 
 - parents' messages to teachers: blanked RETAIN_MESSAGES_DAYS after the evening's last
   day ends (the appointments themselves stay: they are the school's record);
+- teachers' private notes on appointments: deleted at the same time as the messages;
 - accounts whose contact the MIS no longer links to any pupil: deactivated at once
   (after each sync, accounts.orphans), deleted RETAIN_ORPHANED_ACCOUNTS_DAYS later with
   their appointments at evenings that are over; an account with an appointment at an
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.audit import record
 from schoolgate.accounts.orphans import parent_accounts, update_orphans
-from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.models import Appointment, AppointmentNote, Evening
 from schoolgate.mis.models import SyncRun
 
 
@@ -28,6 +29,7 @@ from schoolgate.mis.models import SyncRun
 class RetentionReport:
     dry_run: bool
     messages: dict[str, int] = field(default_factory=dict)  # evening name: messages
+    notes: dict[str, int] = field(default_factory=dict)  # evening name: private notes
     deactivated: list[str] = field(default_factory=list)
     accounts_deleted: list[str] = field(default_factory=list)
     accounts_kept: list[str] = field(default_factory=list)  # orphaned, evening to come
@@ -37,6 +39,7 @@ class RetentionReport:
         return {
             "dry_run": self.dry_run,
             "messages": self.messages,
+            "notes": self.notes,
             "deactivated": self.deactivated,
             "accounts_deleted": self.accounts_deleted,
             "accounts_kept": self.accounts_kept,
@@ -71,6 +74,9 @@ def _messages(report: RetentionReport, *, now: datetime) -> None:
         count = with_messages.update(message="")
         if count:
             report.messages[evening.name] = count
+        notes, _by_model = AppointmentNote.objects.filter(appointment__evening=evening).delete()
+        if notes:
+            report.notes[evening.name] = notes
 
 
 def _accounts(report: RetentionReport, *, now: datetime) -> None:

@@ -9,10 +9,10 @@ from schoolgate.ops.retention import apply_retention
 
 class Command(BaseCommand):
     help = (
-        "Apply the retention policy (RETAIN_* settings): blank parents' messages after "
-        "evenings long over, deactivate and later delete accounts no longer linked to any "
-        "pupil, delete old sync reports. The scheduler does this daily. --dry-run lists "
-        "what would go and changes nothing."
+        "Apply the retention policy (RETAIN_* settings): blank parents' messages and "
+        "delete teachers' private notes after evenings long over, deactivate and later "
+        "delete accounts no longer linked to any pupil, delete old sync reports. The "
+        "scheduler does this daily. --dry-run lists what would go and changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb} apply the retention policy:")
         for name, count in report.messages.items():
             self.stdout.write(f"  blank {count} message(s) to teachers from '{name}'")
+        for name, count in report.notes.items():
+            self.stdout.write(f"  delete {count} teachers' private note(s) from '{name}'")
         for email in report.deactivated:
             self.stdout.write(f"  deactivate {email} (no longer linked to any pupil)")
         for email in report.accounts_deleted:
@@ -38,6 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  delete {report.sync_reports} old sync report(s)")
         if not (
             report.messages
+            or report.notes
             or report.deactivated
             or report.accounts_deleted
             or report.accounts_kept
