@@ -209,6 +209,28 @@ def _sign_in_records(*, email, user):
     }
 
 
+def _evening_notes(*, email, user):
+    """The private notes this person wrote as a teacher on appointments (their own
+    words; the appointment reduced to its evening, time and pupil)."""
+    if user is None:
+        return []
+    from schoolgate.evenings.models import AppointmentNote
+
+    notes = AppointmentNote.objects.filter(author=user).select_related(
+        "appointment__evening", "appointment__pupil"
+    )
+    return [
+        {
+            "evening": note.appointment.evening.name,
+            "appointment_starts_at": note.appointment.starts_at,
+            "pupil": note.appointment.pupil.display_name,
+            "text": note.text,
+            "updated_at": note.updated_at,
+        }
+        for note in notes.order_by("appointment__starts_at", "pk")
+    ]
+
+
 register_export("account", _account)
 register_export("mis_contacts", _mis_contacts)
 register_export("mis_staff", _mis_staff)
@@ -216,3 +238,4 @@ register_export("audit", _audit)
 register_export("emails", _outbox)
 register_export("syncs_started", _syncs_started)
 register_export("sign_in_records", _sign_in_records)
+register_export("evening_notes", _evening_notes)
