@@ -1,16 +1,15 @@
-"""Teacher absence: cancel or transfer a teacher's appointments (included in staff_urls)."""
+"""Teacher absence (cancel or transfer a teacher's appointments) and the waiting lists,
+for the organiser (included in staff_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-from schoolgate.core.access import staff_required
-
-
-@staff_required()
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import absence_views
 
 urlpatterns = [
-    path("<int:evening_id>/absences/", not_built_yet, name="absences"),
+    path("<int:evening_id>/absences/", absence_views.absences, name="absences"),
+    path(
+        "<int:evening_id>/absences/<int:absence_id>/",
+        absence_views.absence_page,
+        name="absence",
+    ),
 ]

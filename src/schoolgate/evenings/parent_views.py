@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schoolgate.evenings import booking
+from schoolgate.evenings import absence, booking
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, HoldExpired
@@ -98,6 +98,7 @@ def _evening_page(request, evening, children, *, errors=(), ticked=(), status=20
             "held": next((a for a in held if a.hold_id), None),
             "errors": errors,
             "ticked": set(ticked),
+            "absence_cancelled": absence.cancelled_for_parent(parent=request.user, evening=evening),
         },
         status=status,
     )
