@@ -116,14 +116,18 @@ def hold_slots(
     now: datetime | None = None,
     actor=None,
     override_limits: bool = False,
+    expires_at: datetime | None = None,
+    replace_hold: bool = True,
 ) -> Hold:
     """Take the chosen slots for `parent` for HOLD_SECONDS while they confirm.
 
     Held slots are unavailable to everyone else. A new hold replaces the parent's
-    earlier unconfirmed hold at the same evening. `actor` is a member of staff acting
-    for the parent (permission evenings.book_for_parents); with `override_limits` a
-    limit becomes a warning in `hold.warnings` instead of LimitReached. Raises a
-    BookingError subclass when anything is refused, and then nothing changes."""
+    earlier unconfirmed hold at the same evening (never a waiting-list offer; and none
+    with `replace_hold=False`). `actor` is a member of staff acting for the parent
+    (permission evenings.book_for_parents); with `override_limits` a limit becomes a
+    warning in `hold.warnings` instead of LimitReached. `expires_at` holds longer (a
+    waiting-list offer). Raises a BookingError subclass when anything is refused, and
+    then nothing changes."""
     now = now or timezone.now()
 
     def run():
@@ -136,14 +140,14 @@ def hold_slots(
                 choices=choices,
                 now=now,
                 override_limits=override_limits,
-                replace_hold=True,
+                replace_hold=replace_hold,
             )
             hold = Hold.objects.create(
                 evening=locked,
                 parent=parent,
                 created_by=actor or parent,
                 created_at=now,
-                expires_at=now + timedelta(seconds=hold_seconds()),
+                expires_at=expires_at or now + timedelta(seconds=hold_seconds()),
             )
             _insert(
                 evening=locked,
@@ -539,7 +543,10 @@ def _prepare(
         _release_held(
             evening,
             Appointment.objects.filter(
-                evening=evening, parent=parent, status=Appointment.Status.HELD
+                evening=evening,
+                parent=parent,
+                status=Appointment.Status.HELD,
+                hold__waiting_offers__isnull=True,
             ),
         )
     warnings = _check_limits(
