@@ -27,6 +27,7 @@ from schoolgate.evenings.models import (
     Slot,
     SlotClaim,
 )
+from schoolgate.evenings.teachers import teacher_entries_for
 from schoolgate.mis.models import GroupMembership, GroupTeacher, Staff, TeachingGroup
 
 ORGANISE = "evenings.organise_evenings"
@@ -405,18 +406,21 @@ def add_break(
     now=None,
 ) -> Break:
     """A break for some teachers (a list of EveningTeacher), or all with None: their
-    slots that overlap it cannot be booked. Refused over a booking."""
-    _require_organiser(actor)
+    slots that overlap it cannot be booked. Refused over a booking. A teacher may add
+    one for themself only, when the evening allows it (see _require_break_rights)."""
     now = now or timezone.now()
+    _require_break_rights(actor, evening, teachers=teachers, now=now)
     _validate_times(starts_at, ends_at, field="break")
     with transaction.atomic():
         evening = _lock(evening, now)
+        _require_break_rights(actor, evening, teachers=teachers, now=now)  # under the lock
         brk = Break.objects.create(
             evening=evening,
             starts_at=starts_at,
             ends_at=ends_at,
             label=label,
             all_teachers=teachers is None,
+            created_by=actor,
         )
         if teachers is not None:
             brk.teachers.set(_teachers_of(evening, teachers))
@@ -435,11 +439,12 @@ def change_break(
     now=None,
 ) -> Break:
     """Move, resize or re-assign a break; refused if it would cover a booking."""
-    _require_organiser(actor)
     now = now or timezone.now()
+    _require_break_rights(actor, brk.evening, teachers=teachers, brk=brk, now=now)
     with transaction.atomic():
         evening = _lock(brk.evening_id, now)
         brk = Break.objects.get(pk=brk.pk)
+        _require_break_rights(actor, evening, teachers=teachers, brk=brk, now=now)
         if starts_at is not UNSET:
             brk.starts_at = starts_at
         if ends_at is not UNSET:
@@ -456,10 +461,15 @@ def change_break(
 
 
 def remove_break(*, brk: Break, actor, now=None) -> None:
-    _require_organiser(actor)
+    now = now or timezone.now()
+    _require_break_rights(actor, brk.evening, brk=brk, now=now)
     with transaction.atomic():
-        _lock(brk.evening_id, now or timezone.now())
-        Break.objects.filter(pk=brk.pk).delete()  # its slot claims go with it
+        evening = _lock(brk.evening_id, now)
+        brk = Break.objects.filter(pk=brk.pk).first()
+        if brk is None:
+            return  # already gone
+        _require_break_rights(actor, evening, brk=brk, now=now)
+        brk.delete()  # its slot claims go with it
 
 
 # --- keeping slots, breaks and parents' time in step -------------------------------
@@ -603,8 +613,42 @@ def _derive_teachers(evening: Evening, *, now: datetime) -> TeacherChanges:
 
 
 def _require_organiser(actor) -> None:
-    if not (actor is not None and actor.is_active and actor.is_staff and actor.has_perm(ORGANISE)):
+    if not _is_organiser(actor):
         raise NotAllowed(_("You may not set up parents' evenings."))
+
+
+def _is_organiser(actor) -> bool:
+    return bool(
+        actor is not None and actor.is_active and actor.is_staff and actor.has_perm(ORGANISE)
+    )
+
+
+def _require_break_rights(actor, evening: Evening, *, teachers=UNSET, brk=None, now) -> None:
+    """An organiser may make and change any break. Otherwise only a teacher of the
+    evening, for themself: the evening lets teachers set breaks, booking has not opened
+    yet, the break is for none but their own place here, and (to change or remove one)
+    they made it. Breaks the organiser made stay the organiser's."""
+    if _is_organiser(actor):
+        return
+    own = set()
+    if actor is not None and actor.is_active and actor.is_staff:
+        own = set(teacher_entries_for(actor, evening=evening).values_list("pk", flat=True))
+    if not own:
+        raise NotAllowed(_("You may not set up parents' evenings."))
+    if not evening.teachers_set_breaks:
+        raise NotAllowed(_("At this evening only the organisers set breaks."))
+    if now >= evening.booking_opens:
+        raise NotAllowed(
+            _("Booking has opened: ask the evening's organiser to change your breaks.")
+        )
+    if brk is not None:
+        covers = set(brk.teachers.values_list("pk", flat=True))
+        if brk.created_by_id != actor.pk or brk.all_teachers or not covers or not covers <= own:
+            raise NotAllowed(_("The organiser set this break: ask them to change it."))
+    if teachers is not UNSET:
+        chosen = {t if isinstance(t, int) else t.pk for t in teachers or ()}
+        if teachers is None or not chosen or not chosen <= own:
+            raise NotAllowed(_("You may set breaks for yourself only."))
 
 
 def _lock(evening, now: datetime) -> Evening:
