@@ -1,19 +1,17 @@
 """A teacher's own breaks, private notes and attendance marks, and their calendar feed
 (included in teacher_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-from schoolgate.core.access import staff_required
-
-
-@staff_required()
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import teacher_tool_views as views
 
 urlpatterns = [
-    path("<int:evening_id>/appointments/<int:appointment_id>/", not_built_yet, name="appointment"),
-    path("<int:evening_id>/breaks/", not_built_yet, name="breaks"),
-    path("calendar/", not_built_yet, name="calendar"),
+    path(
+        "<int:evening_id>/appointments/<int:appointment_id>/",
+        views.appointment,
+        name="appointment",
+    ),
+    path("<int:evening_id>/breaks/", views.breaks, name="breaks"),
+    path("<int:evening_id>/breaks/<int:break_id>/remove/", views.break_remove, name="break-remove"),
+    path("calendar/", views.calendar, name="calendar"),
 ]
