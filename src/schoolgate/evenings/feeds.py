@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from schoolgate.evenings import ics
 from schoolgate.evenings.models import CalendarFeed
 from schoolgate.evenings.notifications import itinerary
+from schoolgate.evenings.teacher_feed import add_teaching_events
 from schoolgate.portal.views import parent_required
 
 SALT = "schoolgate.evenings.calendar-feed"
@@ -84,15 +85,17 @@ def feed_for_token(token: str) -> CalendarFeed | None:
 
 
 def feed_calendar(*, parent, now=None) -> str:
-    """The parent's family's upcoming confirmed appointments as one VCALENDAR."""
+    """The parent's family's upcoming confirmed appointments as one VCALENDAR, and, for
+    a member of staff, their own appointments as a teacher (teacher_feed)."""
     now = now or timezone.now()
     appointments = itinerary(parent=parent).filter(ends_at__gt=now)
-    return ics.calendar(
+    text = ics.calendar(
         ics.entries_for(appointments),
         method=None,
         name=_("Parents' evenings"),
         stamp=now,
     )
+    return add_teaching_events(text, user=parent, now=now)
 
 
 def _mac(feed_id: int, key: str) -> str:
