@@ -1,14 +1,10 @@
 """A parent's printable itinerary and the school's room map (included in parent_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import itinerary_views as views
 
 urlpatterns = [
-    path("<int:evening_id>/itinerary.pdf", not_built_yet, name="itinerary-pdf"),
-    path("<int:evening_id>/room-map/", not_built_yet, name="room-map"),
+    path("<int:evening_id>/itinerary.pdf", views.itinerary_pdf, name="itinerary-pdf"),
+    path("<int:evening_id>/room-map/", views.room_map_page, name="room-map"),
 ]

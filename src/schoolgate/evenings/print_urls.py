@@ -1,18 +1,12 @@
 """The organiser's printouts: every teacher's schedule in one PDF, and the room map
 (included in staff_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-from schoolgate.core.access import staff_required
-
-
-@staff_required()
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import print_views as views
 
 urlpatterns = [
-    path("<int:evening_id>/schedules.pdf", not_built_yet, name="pack"),
-    path("<int:evening_id>/room-map/", not_built_yet, name="room-map"),
+    path("<int:evening_id>/schedules.pdf", views.pack, name="pack"),
+    path("<int:evening_id>/room-map/", views.room_map_page, name="room-map"),
+    path("<int:evening_id>/room-map/map", views.room_map_file, name="room-map-file"),
 ]

@@ -1,0 +1,185 @@
+"""The PDFs: a teacher's schedule, the organiser's pack of every teacher's schedule,
+and a parent's itinerary. Each is read back with pypdf and its text checked."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from evenings_school import NOW, book, london, make_evening, teacher
+from pypdf import PdfReader
+from schedule_school import make_mia
+
+from schoolgate.evenings import pdf, schedules
+from schoolgate.evenings.models import Appointment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mia(school, evening):
+    return make_mia(school, evening)
+
+
+def pdf_text(response) -> tuple[str, int]:
+    """The text of a PDF response (spaces squeezed) and its number of pages."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(text.split()), len(reader.pages)
+
+
+def hhmm(value) -> str:
+    return value.astimezone(london(2026, 1, 1).tzinfo).strftime("%H:%M")
+
+
+def test_my_schedule_pdf_has_every_appointment_room_and_break(client, school, evening, mia):
+    client.force_login(school.teacher_user)
+    response = client.get(reverse("teacher:schedule-pdf", args=[evening.pk]))
+    text, pages = pdf_text(response)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="schedule-ms-m-maths-2026-03-10.pdf"'
+    )
+    assert pages == 1
+    found = schedules.teacher_schedule(evening=evening, teacher=mia, now=NOW)
+    for row in found.rows:
+        assert f"{hhmm(row.starts_at)}–{hhmm(row.ends_at)}" in text
+        if row.is_break:
+            assert f"Break: {row.brk.label}" in text
+        else:
+            assert row.appointment.pupil.display_name in text
+            for parent in row.parents:
+                assert parent in text
+    for text_expected in ("Ms M Maths", "M4", "7 Maths", "Fractions, please", "Tuesday 10 March"):
+        assert text_expected in text
+    assert "Page 1 of 1" in text
+    # Nothing of another teacher's appointments.
+    assert "Reading at home" not in text
+    assert "7 English" not in text
+
+
+def test_the_pack_has_every_teachers_appointments_on_pages_of_their_own(
+    client, school, evening, mia
+):
+    eve = teacher(evening, school, "S-EVE")
+    eve.room = "E12"
+    eve.save()
+    book(school, evening, school.ann, (school.ben, "S-SAM", 16, 30))
+    client.force_login(school.organiser)
+    response = client.get(reverse("evenings_staff:pack", args=[evening.pk]))
+    text, pages = pdf_text(response)
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="schedules-spring-parents-evening-{evening.pk}.pdf"'
+    )
+    found = schedules.schedules(evening=evening, now=NOW)
+    assert pages >= len(found)  # each teacher starts a new page
+    reader = PdfReader(io.BytesIO(response.content))
+    for schedule in found:
+        name = schedule.teacher.staff.display_name
+        pages_with_name = [p for p in reader.pages if name in p.extract_text()]
+        assert pages_with_name, name
+    for a in Appointment.objects.filter(evening=evening, status="confirmed"):
+        assert a.pupil.display_name in text
+        assert f"{hhmm(a.starts_at)}–{hhmm(a.ends_at)}" in text
+    for room in ("M4", "E12"):
+        assert room in text
+    assert "Break: Tea" in text and "Break: Phone call" in text
+    assert "Fractions, please" in text and "Reading at home" in text
+
+
+def test_teacher_pages_of_the_pack_keep_to_their_own_appointments(client, school, evening, mia):
+    client.force_login(school.organiser)
+    response = client.get(reverse("evenings_staff:pack", args=[evening.pk]))
+    reader = PdfReader(io.BytesIO(response.content))
+    eve_pages = [p.extract_text() for p in reader.pages if "Dr E English" in p.extract_text()]
+    assert eve_pages
+    eve_text = " ".join(" ".join(eve_pages).split())
+    assert "Reading at home" in eve_text
+    assert "Fractions, please" not in eve_text and "Cal Best" not in eve_text
+
+
+def test_only_organisers_get_the_pack(client, school, evening, mia):
+    client.force_login(school.teacher_user)
+    assert client.get(reverse("evenings_staff:pack", args=[evening.pk])).status_code == 403
+    client.force_login(school.organiser)
+    assert client.get(reverse("evenings_staff:pack", args=[999999])).status_code == 404
+
+
+def test_the_parent_itinerary_has_only_the_familys_appointments(client, school, evening, mia):
+    eve = teacher(evening, school, "S-EVE")
+    eve.room = "E12"
+    eve.save()
+    book(school, evening, school.ann, (school.ben, "S-SAM", 16, 30))
+    client.force_login(school.ann)
+    response = client.get(reverse("evenings:itinerary-pdf", args=[evening.pk]))
+    text, pages = pdf_text(response)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="itinerary-spring-parents-evening.pdf"'
+    )
+    for expected in (
+        "16:00–16:10 Amy Ash Ms M Maths M4",
+        "16:10–16:20 Amy Ash Dr E English E12",
+        "16:30–16:40 Ben Ash Mr S Science",
+    ):
+        assert expected in text
+    # Another family's children and messages are absent.
+    for other in ("Cal Best", "Dan Dee", "Fractions, please"):
+        assert other not in text
+    assert text.index("16:00–16:10") < text.index("16:10–16:20") < text.index("16:30–16:40")
+
+
+def test_a_separated_parent_sees_the_shared_meeting_the_other_booked(client, school, evening, mia):
+    client.force_login(school.don)
+    text, _pages = pdf_text(client.get(reverse("evenings:itinerary-pdf", args=[evening.pk])))
+    assert "18:00–18:10 Dan Dee Ms M Maths M4" in text
+    assert "Amy Ash" not in text
+
+
+def test_the_itinerary_follows_access_now(client, school, evening, mia):
+    """A parent who loses access to a child no longer sees the child's appointments;
+    a parent with no child at the evening gets 404."""
+    from schoolgate.mis.models import PupilContact
+
+    PupilContact.objects.filter(pupil=school.dan, contact__mis_id="C-DON").update(
+        parental_responsibility=False
+    )
+    client.force_login(school.don)
+    assert client.get(reverse("evenings:itinerary-pdf", args=[evening.pk])).status_code == 403
+    client.force_login(school.zak)  # a Year 11 parent: not this evening
+    assert client.get(reverse("evenings:itinerary-pdf", args=[evening.pk])).status_code == 404
+    other = make_evening(school, name="Year 11 evening", year_groups=[11])
+    client.force_login(school.ann)
+    assert client.get(reverse("evenings:itinerary-pdf", args=[other.pk])).status_code == 404
+    assert client.get(reverse("evenings:itinerary-pdf", args=[999999])).status_code == 404
+
+
+def test_the_pdf_fetcher_reads_our_static_files_and_nothing_else():
+    fetcher = pdf.LocalOnlyFetcher()
+    css = fetcher.fetch(pdf.BASE_URL + "static/schoolgate/print.css")
+    assert b"@page" in css.read()
+    for url in (
+        "http://127.0.0.1:8000/static/schoolgate/print.css",
+        "https://example.org/x.png",
+        "file:///etc/passwd",
+        pdf.BASE_URL + "static/../settings.py",
+        pdf.BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+        pdf.BASE_URL + "parents/evenings/1/room-map/",
+    ):
+        with pytest.raises(pdf.NotFetched):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+
+
+def test_a_link_in_a_message_is_never_fetched(school, evening):
+    """An image address in the HTML (here, one a parent might type) is left out of the
+    PDF, not fetched."""
+    from django.template import engines
+
+    engine = engines["django"]
+    template = engine.from_string('<p>x</p><img src="http://127.0.0.1:9/spy.png">')
+    from weasyprint import HTML
+
+    data = HTML(
+        string=template.render({}), base_url=pdf.BASE_URL, url_fetcher=pdf.LocalOnlyFetcher()
+    ).write_pdf()
+    assert data.startswith(b"%PDF")
