@@ -9,9 +9,9 @@ import re
 import pytest
 from django.urls import reverse
 from evenings_school import teacher
+from icalendar import Calendar
 from test_grid import staff_with
 from test_parent_pages import at, book_now, upcoming_evening, words
-from icalendar import Calendar
 
 from schoolgate.evenings import setup
 from schoolgate.evenings.models import Appointment
