@@ -140,10 +140,11 @@ def copy_page(request, evening_id):
 @require_http_methods(["GET", "POST"])
 def availability_page(request, evening_id):
     evening = _evening(evening_id)
-    form = AvailabilityForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = AvailabilityForm(request.POST, request.FILES) if posted else AvailabilityForm()
     context = {"evening": evening, "form": form, "problems": None, "refused": None}
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = availability_csv.import_file(
