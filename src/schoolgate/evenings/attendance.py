@@ -1,6 +1,6 @@
 """Attendance figures for an evening (docs/teacher-tools.md): of the confirmed
 appointments, how many were attended, not attended and not marked, overall, by teacher
-and by year group. Three queries, however big the evening. Notes are never read here."""
+and by year group. Four queries, however big the evening. Notes are never read here."""
 
 from dataclasses import dataclass
 
