@@ -8,10 +8,18 @@ workers run it. Emails are asserted on the outbox rows."""
 from datetime import timedelta
 
 import pytest
-from evenings_school import NOW, slot, teacher
+from evenings_school import NOW, book, london, slot, teacher
 
-from schoolgate.evenings import booking
-from schoolgate.evenings.models import Appointment, Hold
+from schoolgate.evenings import absence, booking, setup, waiting
+from schoolgate.evenings.errors import (
+    InvalidChoice,
+    NotAllowed,
+    NotBookable,
+    OutsideWindow,
+    SlotTaken,
+)
+from schoolgate.evenings.models import Appointment, Hold, WaitingListEntry
+from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +51,270 @@ def test_a_hold_can_last_longer_and_be_kept_beside_a_new_one(school, evening):
     )
     assert Appointment.objects.filter(hold=long, status=Appointment.Status.HELD).exists()
     assert Hold.objects.count() == 2
+
+
+# --- joining and leaving ---------------------------------------------------------
+
+
+def fill_mia(school, evening):
+    """Mia is full: a break from 16:10 and Bea's Cal at 16:00. Returns Cal's appointment."""
+    setup.add_break(
+        evening=evening,
+        actor=school.organiser,
+        starts_at=london(2026, 3, 10, 16, 10),
+        ends_at=london(2026, 3, 10, 19, 0),
+        teachers=[teacher(evening, school, "S-MIA")],
+        now=NOW,
+    )
+    [cal] = book(school, evening, school.bea, (school.cal, "S-MIA", 16, 0)).appointments
+    OutboxMessage.objects.all().delete()
+    return cal
+
+
+def join(school, evening, parent, pupil, note="", now=NOW):
+    return waiting.join(
+        parent=parent,
+        evening=evening,
+        pupil=pupil,
+        teacher=teacher(evening, school, "S-MIA"),
+        note=note,
+        now=now,
+    )
+
+
+def offers():
+    return list(OutboxMessage.objects.filter(template="evening_waiting_offer").order_by("pk"))
+
+
+def test_a_family_joins_a_full_teachers_list_with_a_note(school, evening):
+    with pytest.raises(InvalidChoice) as refused:
+        join(school, evening, school.ann, school.amy)
+    assert refused.value.message == "Ms M Maths still has free times: please choose one of them."
+    fill_mia(school, evening)
+
+    entry = join(school, evening, school.ann, school.amy, note="  Any evening time works.  ")
+
+    assert (entry.status, entry.note, entry.parent) == (
+        "waiting",
+        "Any evening time works.",
+        school.ann,
+    )
+    with pytest.raises(InvalidChoice) as refused:
+        join(school, evening, school.ann, school.amy)
+    assert "already on this teacher's waiting list" in refused.value.message
+    assert WaitingListEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [
+        ("bea_for_amy", NotAllowed),  # not her child
+        ("ann_for_ben", NotBookable),  # Mia does not teach Ben
+        ("bea_for_cal", InvalidChoice),  # Cal already meets Mia
+    ],
+)
+def test_joining_is_refused_for_the_wrong_child_or_teacher(school, evening, who, error):
+    fill_mia(school, evening)
+    parent, pupil = {
+        "bea_for_amy": (school.bea, school.amy),
+        "ann_for_ben": (school.ann, school.ben),
+        "bea_for_cal": (school.bea, school.cal),
+    }[who]
+    with pytest.raises(error):
+        join(school, evening, parent, pupil)
+    assert not WaitingListEntry.objects.exists()
+
+
+def test_joining_is_refused_once_booking_has_closed(school, evening):
+    fill_mia(school, evening)
+    with pytest.raises(OutsideWindow):
+        join(school, evening, school.ann, school.amy, now=london(2026, 3, 10, 13, 0))
+
+
+def test_leaving_the_list(school, evening):
+    fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    with pytest.raises(NotAllowed):
+        waiting.leave(parent=school.bea, entry=entry, now=NOW)
+    assert waiting.entries_for_parent(parent=school.ann, evening=evening) == [entry]
+
+    left = waiting.leave(parent=school.ann, entry=entry, now=NOW)
+
+    assert left.status == "withdrawn"
+    assert waiting.entries_for_parent(parent=school.ann, evening=evening) == []
+    # The family may join again later.
+    join(school, evening, school.ann, school.amy)
+
+
+# --- offers ------------------------------------------------------------------------
+
+
+def test_a_freed_slot_is_offered_to_the_first_family_once(school, evening, settings):
+    settings.SITE_URL = "https://school.example"
+    cal = fill_mia(school, evening)
+    first = join(school, evening, school.ann, school.amy)
+    second = join(school, evening, school.deb, school.dan, now=NOW + timedelta(minutes=1))
+    assert waiting.run_waiting_lists(now=NOW)["offered"] == 0  # nothing free yet
+
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    later = NOW + timedelta(minutes=5)
+    assert waiting.run_waiting_lists(now=later)["offered"] == 1
+    assert waiting.run_waiting_lists(now=later + timedelta(minutes=1))["offered"] == 0
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("offered", "waiting")
+    assert first.offer_expires_at == later + timedelta(hours=24)
+    [held] = Appointment.objects.filter(hold=first.hold)
+    assert (held.status, held.pupil, held.starts_at) == ("held", school.amy, cal.starts_at)
+    assert held.expires_at == later + timedelta(hours=24)
+    [message] = offers()
+    assert message.to == "ann@example.org"
+    assert message.subject == "A time with Ms M Maths is free: Spring parents' evening"
+    assert "Tuesday 10 March 2026, 16:00 to 16:10" in message.body_text
+    assert "Amy Ash with Ms M Maths" in message.body_text
+    assert "held for you until Tuesday 11 March, 12:05" not in message.body_text
+    assert "held for you until Monday 2 March, 12:05" in message.body_text
+    assert f"https://school.example/parents/evenings/{evening.pk}/holds/{first.hold_id}/" in (
+        message.body_text
+    )
+    # Nobody else can book the slot meanwhile.
+    with pytest.raises(SlotTaken):
+        book(school, evening, school.bea, (school.cal, "S-MIA", 16, 0), now=later)
+
+
+def test_an_offer_taken_up_is_booked(school, evening):
+    cal = fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+    entry.refresh_from_db()
+
+    [confirmed] = booking.confirm_hold(hold=entry.hold, parent=school.ann, now=NOW)
+    assert waiting.entries_for_parent(parent=school.ann, evening=evening) == []
+    waiting.run_waiting_lists(now=NOW + timedelta(minutes=1))
+
+    entry.refresh_from_db()
+    assert entry.status == "booked"
+    assert confirmed.status == "confirmed" and confirmed.pupil == school.amy
+    assert [m.template for m in OutboxMessage.objects.order_by("pk")][-2:] == [
+        "evening_waiting_offer",
+        "evening_booked",
+    ]
+
+
+def test_an_offer_not_taken_up_lapses_and_goes_to_the_next_family(school, evening):
+    cal = fill_mia(school, evening)
+    first = join(school, evening, school.ann, school.amy)
+    second = join(school, evening, school.deb, school.dan, now=NOW + timedelta(minutes=1))
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+
+    counts = waiting.run_waiting_lists(now=NOW + timedelta(hours=24, minutes=1))
+
+    assert counts == {"booked": 0, "lapsed": 1, "offered": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("lapsed", "offered")
+    assert not Appointment.objects.filter(hold=first.hold_id).exists()
+    assert Appointment.objects.get(hold=second.hold).pupil == school.dan
+    assert [m.to for m in offers()] == ["ann@example.org", "deb@example.org"]
+
+
+def test_an_offer_let_go_or_left_goes_to_the_next_family(school, evening):
+    cal = fill_mia(school, evening)
+    first = join(school, evening, school.ann, school.amy)
+    second = join(school, evening, school.deb, school.dan, now=NOW + timedelta(minutes=1))
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+    first.refresh_from_db()
+
+    booking.release_hold(hold=first.hold, user=school.ann, now=NOW)
+    waiting.run_waiting_lists(now=NOW + timedelta(minutes=1))
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("lapsed", "offered")
+    waiting.leave(parent=school.deb, entry=second, now=NOW + timedelta(minutes=2))
+    second.refresh_from_db()
+    assert second.status == "withdrawn"
+    assert not Appointment.objects.filter(hold=second.hold_id, status="held").exists()
+
+
+def test_an_offer_ends_when_booking_closes(school, evening):
+    cal = fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    late = london(2026, 3, 10, 9, 0)  # booking closes at 12:00
+
+    waiting.run_waiting_lists(now=late)
+
+    entry.refresh_from_db()
+    assert entry.offer_expires_at == evening.booking_closes
+    # Too short an offer is not made at all.
+    assert (
+        waiting.offer_expiry(evening, cal.starts_at, london(2026, 3, 10, 11, 45))
+        - london(2026, 3, 10, 11, 45)
+        < waiting.SHORTEST_OFFER
+    )
+
+
+def test_a_new_hold_of_the_family_keeps_their_offer(school, evening):
+    cal = fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+    entry.refresh_from_db()
+
+    booking.hold_slots(
+        parent=school.ann,
+        evening=evening,
+        choices=[
+            (school.amy, teacher(evening, school, "S-EVE"), slot(evening, school, "S-EVE", 17, 0))
+        ],
+        now=NOW,
+    )
+
+    assert Appointment.objects.filter(hold=entry.hold, status="held").exists()
+
+
+def test_an_absence_puts_an_offer_back_to_waiting(school, evening):
+    cal = fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+
+    absence.mark_absent(
+        evening=evening,
+        teacher=teacher(evening, school, "S-MIA"),
+        actor=school.organiser,
+        action="cancel",
+        now=NOW,
+    )
+
+    entry.refresh_from_db()
+    assert entry.status == "waiting" and entry.hold is None
+    assert waiting.run_waiting_lists(now=NOW + timedelta(minutes=1))["offered"] == 0
+
+
+def test_the_scheduler_enqueues_the_job_every_minute_and_two_runs_offer_once(school, evening):
+    from django_tasks_db.models import DBTaskResult
+
+    from schoolgate.evenings.tasks import run_waiting_lists
+    from schoolgate.scheduler.registry import autodiscover, jobs, run_due_jobs
+
+    autodiscover()
+    assert jobs()["evenings.waiting_lists"].every_minutes == 1
+    tasks = DBTaskResult.objects.filter(task_path=run_waiting_lists.module_path)
+    assert "evenings.waiting_lists" in run_due_jobs(NOW)
+    assert "evenings.waiting_lists" not in run_due_jobs(NOW + timedelta(seconds=30))
+    assert "evenings.waiting_lists" in run_due_jobs(NOW + timedelta(minutes=1))
+    assert tasks.count() == 2
+
+    cal = fill_mia(school, evening)
+    join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    # What two workers would run for those two minutes:
+    assert run_waiting_lists.call(at=NOW.isoformat())["offered"] == 1
+    assert run_waiting_lists.call(at=NOW.isoformat())["offered"] == 0
+    assert [m.to for m in offers()] == ["ann@example.org"]
