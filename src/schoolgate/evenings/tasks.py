@@ -25,3 +25,19 @@ def enqueue_day_before_reminders() -> None:
 EVERY_MINUTES = settings.SCHOOLGATE.get("REMINDER_CHECK_MINUTES", 15)
 if EVERY_MINUTES > 0:
     register("evenings.day_before_reminders", EVERY_MINUTES, enqueue_day_before_reminders)
+
+
+@task
+def run_waiting_lists(at: str | None = None) -> dict:
+    """Settle waiting-list offers and offer freed slots (see waiting.py)."""
+    from schoolgate.evenings.waiting import run_waiting_lists as run
+
+    return run(now=datetime.fromisoformat(at) if at else None)
+
+
+def enqueue_waiting_lists() -> None:
+    run_waiting_lists.enqueue()
+
+
+# Every minute: a freed slot is offered to the next family within a minute or so.
+register("evenings.waiting_lists", 1, enqueue_waiting_lists)
