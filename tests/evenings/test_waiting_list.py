@@ -8,7 +8,8 @@ workers run it. Emails are asserted on the outbox rows."""
 from datetime import timedelta
 
 import pytest
-from evenings_school import NOW, book, london, slot, teacher
+from django.db import connection
+from evenings_school import NOW, book, london, make_evening, make_school, slot, teacher
 
 from schoolgate.evenings import absence, booking, setup, waiting
 from schoolgate.evenings.errors import (
@@ -318,3 +319,54 @@ def test_the_scheduler_enqueues_the_job_every_minute_and_two_runs_offer_once(sch
     assert run_waiting_lists.call(at=NOW.isoformat())["offered"] == 1
     assert run_waiting_lists.call(at=NOW.isoformat())["offered"] == 0
     assert [m.to for m in offers()] == ["ann@example.org"]
+
+
+# --- two workers at once (PostgreSQL) ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="races need concurrent writers; SQLite runs one writer at a time",
+)
+@pytest.mark.parametrize("freed", [1, 2])
+def test_workers_running_at_once_offer_each_slot_once_to_one_family(freed):
+    from test_booking_concurrency import race
+
+    school = make_school(extra_families=4)
+    evening = make_evening(school)
+    mia = teacher(evening, school, "S-MIA")
+    setup.add_break(
+        evening=evening,
+        actor=school.organiser,
+        starts_at=london(2026, 3, 10, 16, 20),
+        ends_at=london(2026, 3, 10, 19, 0),
+        teachers=[mia],
+        now=NOW,
+    )
+    taken = [
+        book(school, evening, school.bea, (school.cal, "S-MIA", 16, 0)).appointments[0],
+        book(school, evening, school.ann, (school.amy, "S-MIA", 16, 10)).appointments[0],
+    ]
+    for n, (parent, child) in enumerate(school.racers()):
+        waiting.join(
+            parent=parent,
+            evening=evening,
+            pupil=child,
+            teacher=mia,
+            now=NOW + timedelta(seconds=n),
+        )
+    for appointment in taken[:freed]:
+        booking.cancel_appointment(appointment=appointment, user=school.organiser, now=NOW)
+
+    results = race(*[lambda: waiting.run_waiting_lists(now=NOW)] * 4)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r["offered"] for r in results) == freed
+    offered = list(WaitingListEntry.objects.filter(status="offered").order_by("created_at"))
+    assert len(offered) == freed
+    held = Appointment.objects.filter(status="held", teacher=mia)
+    assert held.count() == freed
+    assert len({a.starts_at for a in held}) == freed
+    assert len(offers()) == freed
+    assert sorted(m.to for m in offers()) == sorted(e.parent.email for e in offered)
