@@ -24,3 +24,5 @@ urlpatterns = [
 
 # The friendly 503 page for database errors outside a view, the 500 page otherwise.
 handler500 = "schoolgate.ops.errors.server_error"
+# ...and for a session that could not be saved because the database went away.
+handler400 = "schoolgate.ops.errors.bad_request"

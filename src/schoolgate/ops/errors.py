@@ -42,3 +42,25 @@ def server_error(request):
     if isinstance(error, DATABASE_ERRORS):
         return service_unavailable()
     return render_standalone("500.html", status=500)
+
+
+def bad_request(request, exception):
+    """handler400: the friendly 503 when the request failed because the database went
+    away while the session was saved (Django reports that as a 400, "session
+    interrupted"); Django's own 400 page otherwise."""
+    from django.views.defaults import bad_request as django_bad_request
+
+    if caused_by_database(exception):
+        return service_unavailable()
+    return django_bad_request(request, exception)
+
+
+def caused_by_database(error: BaseException | None) -> bool:
+    """Whether a database error is anywhere in the chain of causes of `error`."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DATABASE_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

@@ -3,10 +3,12 @@ mark each sent or failed, and back off exponentially between attempts."""
 
 import base64
 import smtplib
+import urllib.parse
 import uuid
 from datetime import datetime, timedelta
 from email.message import MIMEPart
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F, Min, Q
@@ -19,11 +21,22 @@ Status = OutboxMessage.Status
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
+RETRY = timedelta(minutes=1)
+
+
+def lease_length() -> timedelta:
+    """How long a claim lasts; settings.SCHOOLGATE["OUTBOX_LEASE_SECONDS"] (fault tests
+    shorten it so that a killed worker's rows come back within seconds)."""
+    seconds = settings.SCHOOLGATE.get("OUTBOX_LEASE_SECONDS")
+    return timedelta(seconds=seconds) if seconds else LEASE
 
 
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 ... minutes after the first, second, third ... failed attempt."""
-    return timedelta(minutes=2 ** (max(attempts, 1) - 1))
+    """1, 2, 4 ... minutes after the first, second, third ... failed attempt (the unit is
+    settings.SCHOOLGATE["OUTBOX_RETRY_SECONDS"], 60 unless a test shortens it)."""
+    seconds = settings.SCHOOLGATE.get("OUTBOX_RETRY_SECONDS")
+    unit = timedelta(seconds=seconds) if seconds else RETRY
+    return unit * 2 ** (max(attempts, 1) - 1)
 
 
 def _due(now: datetime) -> Q:
@@ -58,7 +71,7 @@ def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None):
         OutboxMessage.objects.filter(_due(now), pk__in=ids).update(
             status=Status.SENDING,
             lease_token=token,
-            lease_expires_at=now + LEASE,
+            lease_expires_at=now + lease_length(),
             attempts=F("attempts") + 1,
         )
     messages = OutboxMessage.objects.filter(lease_token=token, status=Status.SENDING)
@@ -82,7 +95,7 @@ def send_batch(
     started = timezone.now()
     # Stop while at least half the lease is left, so that no other worker can have
     # taken over a row this one is still sending.
-    deadline = min((m.lease_expires_at for m in messages), default=now) - LEASE / 2
+    deadline = min((m.lease_expires_at for m in messages), default=now) - lease_length() / 2
     try:
         for index, message in enumerate(messages):
             if now + (timezone.now() - started) > deadline:
@@ -133,7 +146,7 @@ def send_one_now(*, message: OutboxMessage) -> OutboxMessage:
     claimed = OutboxMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
         status=Status.SENDING,
         lease_token=token,
-        lease_expires_at=now + LEASE,
+        lease_expires_at=now + lease_length(),
         attempts=F("attempts") + 1,
     )
     if claimed:
@@ -150,12 +163,21 @@ def _email(message: OutboxMessage, sender: Sender) -> EmailMultiAlternatives:
         from_email=sender.from_email,
         to=[message.to],
         reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": message_id(message)},
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     for spec in message.attachments or []:
         email.attach(_attachment_part(spec))
     return email
+
+
+def message_id(message: OutboxMessage) -> str:
+    """The same Message-ID on every attempt at one row: if a worker dies after the SMTP
+    server took a message but before the row was marked sent, the retry is recognisable
+    as the same message (mail clients show it once)."""
+    host = urllib.parse.urlsplit(settings.SITE_URL).hostname or "schoolgate.invalid"
+    return f"<outbox.{message.pk}.{int(message.created_at.timestamp())}@{host}>"
 
 
 def _attachment_part(spec: dict) -> MIMEPart:

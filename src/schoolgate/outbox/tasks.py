@@ -5,6 +5,7 @@ from django.tasks import TaskResultStatus, default_task_backend, task
 from django.utils import timezone
 
 from schoolgate.outbox import sending
+from schoolgate.scheduler.registry import register
 
 
 @task()
@@ -38,7 +39,9 @@ def _pending_task_before(moment) -> bool:
         from django_tasks_db.models import DBTaskResult, get_date_max
     except ImportError:  # another task backend: nothing to look up
         return False
-    if not isinstance(default_task_backend, DatabaseBackend):
+    # Not `default_task_backend`: that is a proxy, never an instance of any backend, so
+    # the check always failed and every commit enqueued another send task.
+    if not isinstance(send_queued_email.get_backend(), DatabaseBackend):
         return False
     # The backend stores "no run_after" as the largest date: such a task runs at once.
     return (
@@ -48,3 +51,15 @@ def _pending_task_before(moment) -> bool:
         .filter(Q(run_after=get_date_max()) | Q(run_after__lte=moment))
         .exists()
     )
+
+
+def wake_if_due() -> None:
+    """Scheduled every minute: enqueue a send when something is due. A worker killed
+    while sending leaves leased rows and no task to retry them once the lease expires;
+    without this they would wait for the next email someone queues."""
+    due_at = sending.next_due_at()
+    if due_at is not None and due_at <= timezone.now():
+        wake_sender()
+
+
+register("outbox.wake", 1, wake_if_due)
