@@ -5,11 +5,16 @@ taken lapses and the next family is offered the slot. The scheduled job offers e
 freed slot once, to one family, with one email, however often and however many
 workers run it. Emails are asserted on the outbox rows."""
 
+import html
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from evenings_school import NOW, book, london, make_evening, make_school, slot, teacher
+from test_parent_pages import book_now, key, upcoming_evening
 
 from schoolgate.evenings import absence, booking, setup, waiting
 from schoolgate.evenings.errors import (
@@ -370,3 +375,146 @@ def test_workers_running_at_once_offer_each_slot_once_to_one_family(freed):
     assert len({a.starts_at for a in held}) == freed
     assert len(offers()) == freed
     assert sorted(m.to for m in offers()) == sorted(e.parent.email for e in offered)
+
+
+# --- the pages ---------------------------------------------------------------------
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture
+def full(school):
+    """An upcoming evening at which Mia is full (a break from 16:10, Cal at 16:00)."""
+    evening = upcoming_evening(school)
+    day = timezone.localtime(evening.days.get().starts_at)
+    setup.add_break(
+        evening=evening,
+        actor=school.organiser,
+        starts_at=day.replace(hour=16, minute=10),
+        ends_at=day.replace(hour=19),
+        teachers=[teacher(evening, school, "S-MIA")],
+    )
+    book_now(school, evening, school.bea, (school.cal, "S-MIA", 16, 0))
+    return evening
+
+
+def parent_url(name, *args):
+    return reverse(f"evenings:{name}", args=args)
+
+
+def test_a_parent_finds_a_full_teacher_and_joins_then_leaves_the_list(client, school, full):
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, full, school, "S-MIA")
+    grid = page_text(client.get(parent_url("manual", full.pk), {"teacher": amy_mia}))
+    link = f"/parents/evenings/{full.pk}/waiting-list/?teacher={amy_mia}"
+    assert "Sorry, this teacher has no free times left." in grid
+    assert link in grid and "Join the waiting list for Ms M Maths (Amy Ash)" in grid
+
+    form = client.get(link)
+    assert form.status_code == 200
+    assert "Join Ms M Maths's waiting list" in page_text(form)
+    response = client.post(
+        parent_url("waiting-list", full.pk), {"teacher": amy_mia, "note": "After 17:00 please"}
+    )
+    assert response.status_code == 302 and response.url == parent_url("evening", full.pk)
+    entry = WaitingListEntry.objects.get()
+    assert (entry.parent, entry.pupil, entry.note) == (school.ann, school.amy, "After 17:00 please")
+    evening_page = page_text(client.get(response.url))
+    assert "You are on Ms M Maths's waiting list for Amy Ash." in evening_page
+    assert "Ms M Maths for Amy Ash" in evening_page and "Leave the list" in evening_page
+
+    left = client.post(parent_url("waiting-list-leave", full.pk, entry.pk))
+    assert left.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == "withdrawn"
+
+
+def test_joining_a_teacher_with_free_times_is_refused(client, school, full):
+    client.force_login(school.ann)
+    response = client.post(
+        parent_url("waiting-list", full.pk), {"teacher": key(school.amy, full, school, "S-EVE")}
+    )
+    assert response.status_code == 409
+    assert "Dr E English still has free times: please choose one of them." in page_text(response)
+    assert not WaitingListEntry.objects.exists()
+
+
+def test_a_note_too_long_is_refused_and_nothing_changes(client, school, full):
+    client.force_login(school.ann)
+    response = client.post(
+        parent_url("waiting-list", full.pk),
+        {"teacher": key(school.amy, full, school, "S-MIA"), "note": "x" * 1001},
+    )
+    assert response.status_code == 200
+    assert "There is a problem" in page_text(response)
+    assert "A note for the school (optional): Ensure this value has at most 1000" in page_text(
+        response
+    )
+    assert not WaitingListEntry.objects.exists()
+
+
+def test_another_familys_child_entry_or_evening_is_not_found(client, school, full):
+    ann_entry = waiting.join(
+        parent=school.ann, evening=full, pupil=school.amy, teacher=teacher(full, school, "S-MIA")
+    )
+    other = upcoming_evening(school, name="Other evening")
+    client.force_login(school.deb)
+    amy_mia = key(school.amy, full, school, "S-MIA")
+    assert client.get(parent_url("waiting-list", full.pk), {"teacher": amy_mia}).status_code == 404
+    assert client.post(parent_url("waiting-list", full.pk), {"teacher": amy_mia}).status_code == 404
+    # Dan may not book Sam (Year 9 science).
+    dan_sam = key(school.dan, full, school, "S-SAM")
+    assert client.get(parent_url("waiting-list", full.pk), {"teacher": dan_sam}).status_code == 404
+    assert client.post(parent_url("waiting-list", full.pk), {"note": "hi"}).status_code == 404
+    assert client.post(parent_url("waiting-list-leave", full.pk, ann_entry.pk)).status_code == 404
+    ann_entry.refresh_from_db()
+    assert ann_entry.status == "waiting"
+    # Deb sees neither Ann's place nor her note.
+    for path in (parent_url("waiting-list", full.pk), parent_url("evening", full.pk)):
+        text = page_text(client.get(path))
+        assert "Amy" not in text
+    # The right family, the wrong evening.
+    client.force_login(school.ann)
+    assert client.post(parent_url("waiting-list-leave", other.pk, ann_entry.pk)).status_code == 404
+    assert client.get(parent_url("waiting-list", full.pk)).status_code == 200
+
+
+def test_the_offer_page_shows_the_day_and_no_countdown(client, school, full):
+    entry = waiting.join(
+        parent=school.ann, evening=full, pupil=school.amy, teacher=teacher(full, school, "S-MIA")
+    )
+    cal = Appointment.objects.get(pupil=school.cal, status="confirmed")
+    booking.cancel_appointment(appointment=cal, user=school.bea)
+    waiting.run_waiting_lists()
+    entry.refresh_from_db()
+    client.force_login(school.ann)
+
+    page = page_text(client.get(parent_url("hold", full.pk, entry.hold_id)))
+
+    until = timezone.localtime(entry.offer_expires_at)
+    assert "These times are held for you until" in page
+    assert f">{date_format(until, 'l j F, H:i')}</time>" in page
+    assert "data-countdown" not in page
+    evening_page = page_text(client.get(parent_url("evening", full.pk)))
+    assert "A time is held for you" in evening_page
+    assert f"/parents/evenings/{full.pk}/holds/{entry.hold_id}/" in evening_page
+
+
+def test_the_organiser_sees_each_teachers_list(client, school, full):
+    waiting.join(
+        parent=school.ann,
+        evening=full,
+        pupil=school.amy,
+        teacher=teacher(full, school, "S-MIA"),
+        note="Mornings are hard",
+    )
+    client.force_login(school.organiser)
+    page = page_text(client.get(reverse("evenings_staff:waiting-lists", args=[full.pk])))
+    assert "Ms M Maths" in page and "Amy Ash" in page and "Mornings are hard" in page
+    other = upcoming_evening(school, name="Other evening")
+    page = page_text(client.get(reverse("evenings_staff:waiting-lists", args=[other.pk])))
+    assert "Nobody is on a waiting list for this evening." in page
+    client.force_login(school.teacher_user)
+    assert client.get(reverse("evenings_staff:waiting-lists", args=[full.pk])).status_code == 403

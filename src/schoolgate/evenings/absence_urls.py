@@ -12,4 +12,5 @@ urlpatterns = [
         absence_views.absence_page,
         name="absence",
     ),
+    path("<int:evening_id>/waiting-lists/", absence_views.waiting_lists, name="waiting-lists"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from schoolgate.evenings import absence
+from schoolgate.evenings import absence, waiting
 from schoolgate.evenings.absence_forms import AbsenceForm
 from schoolgate.evenings.errors import BookingError, ChangeRefused, SetupError
 from schoolgate.evenings.models import TeacherAbsence
@@ -90,3 +90,14 @@ def _summary(done: TeacherAbsence, outcome) -> str:
         "%(name)s is marked absent. %(count)s appointments were cancelled and their parents told.",
         len(outcome.cancelled),
     ) % {"name": name, "count": len(outcome.cancelled)}
+
+
+@organiser
+def waiting_lists(request, evening_id):
+    """Each teacher's waiting list, in the order families will be offered a time."""
+    evening = _evening(evening_id)
+    return _page(
+        request,
+        "evenings/staff/waiting_lists.html",
+        {"evening": evening, "lists": waiting.lists_for_evening(evening)},
+    )

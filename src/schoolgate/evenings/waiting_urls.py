@@ -1,13 +1,14 @@
 """Parents' waiting lists for full teachers (included in parent_urls)."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def not_built_yet(request, **kwargs):
-    raise Http404
-
+from schoolgate.evenings import waiting_views
 
 urlpatterns = [
-    path("<int:evening_id>/waiting-list/", not_built_yet, name="waiting-list"),
+    path("<int:evening_id>/waiting-list/", waiting_views.waiting_list, name="waiting-list"),
+    path(
+        "<int:evening_id>/waiting-list/<int:entry_id>/leave/",
+        waiting_views.leave,
+        name="waiting-list-leave",
+    ),
 ]
