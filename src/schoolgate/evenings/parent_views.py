@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schoolgate.evenings import absence, booking
+from schoolgate.evenings import absence, booking, waiting
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, HoldExpired
@@ -99,6 +99,7 @@ def _evening_page(request, evening, children, *, errors=(), ticked=(), status=20
             "errors": errors,
             "ticked": set(ticked),
             "absence_cancelled": absence.cancelled_for_parent(parent=request.user, evening=evening),
+            "waiting_entries": waiting.entries_for_parent(parent=request.user, evening=evening),
         },
         status=status,
     )
@@ -409,6 +410,8 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
             "expires_at": expires_at,
             "several_days": evening.days.count() > 1,
             "seconds_left": max(0, int((expires_at - now).total_seconds())),
+            # A waiting-list offer is held for hours: its end, with the day, and no countdown.
+            "long_hold": (expires_at - now).total_seconds() > 15 * 60,
         },
         status=status,
     )
