@@ -270,15 +270,15 @@ def final_checks(evening_id: int, smtp, stats) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="the CI size: 600 pupils, 60 parents")
+    parser.add_argument("--short", action="store_true", help="the CI size: 500 pupils, 40 parents")
     parser.add_argument("--pupils", type=int)
     parser.add_argument("--parents", type=int)
     parser.add_argument("--concurrency", type=int)
     parser.add_argument("--web-workers", type=int, help="gunicorn workers per web server")
     parser.add_argument("--timeout", type=int, default=900, help="give up after this many s")
     args = parser.parse_args()
-    pupils = args.pupils or (600 if args.short else 3000)
-    parents = args.parents or (60 if args.short else 300)
+    pupils = args.pupils or (500 if args.short else 3000)
+    parents = args.parents or (40 if args.short else 300)
     concurrency = args.concurrency or (8 if args.short else 20)
     web_workers = args.web_workers or (2 if args.short else 4)
 
