@@ -486,3 +486,13 @@ def test_export_user_includes_the_notes_the_teacher_wrote(school, mia, eve, book
     exported = export_user(email=mia.email)["parts"]["evening_notes"]
     assert [(n["pupil"], n["text"]) for n in exported] == [("Amy Ash", "Mia wrote this")]
     assert export_user(email=school.ann.email)["parts"]["evening_notes"] == []
+
+
+def test_the_page_names_every_parent_who_may_come_to_a_shared_meeting(school, mia, evening):
+    dan = book(school, evening, school.deb, (school.dan, "S-MIA", 16, 0)).appointments[0]
+    page = signed_in(mia).get(appointment_url(dan)).content.decode()
+    assert "Ms Deb Dee (booked)" in page and "Mr Don Dee" in page
+    separate = make_evening(school, name="Separate", split_families="separate")
+    own = book(school, separate, school.deb, (school.dan, "S-MIA", 16, 0)).appointments[0]
+    page = signed_in(mia).get(appointment_url(own)).content.decode()
+    assert "Ms Deb Dee (booked)" in page and "Don Dee" not in page
