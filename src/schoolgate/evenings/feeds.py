@@ -4,7 +4,8 @@ appointments as iCalendar, and the page where the parent sees, copies and resets
 The address is /calendar/<feed id>-<HMAC of the feed's key with SECRET_KEY>.ics. It is
 checked with a constant-time comparison; a reset draws a new key, so the old address
 stops working at once. The feed shows only pupils the parent may see now
-(accounts.access), so a sync that removes access empties it at the next refresh."""
+(accounts.access), so a sync that removes access empties it at the next refresh. A
+member of staff's feed also carries their own appointments as a teacher (teacher_feed)."""
 
 import hashlib
 import secrets
