@@ -3,10 +3,12 @@ absence page (the form, its errors, the result of a cancel and of a transfer wit
 clash), the staff waiting lists, and the parent's waiting-list pages, each checked with
 axe-core at desktop and phone sizes."""
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "evenings"))
@@ -14,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "evenings"))
 from evenings_school import make_school, teacher
 from test_parent_pages import book_now, upcoming_evening
 
-from schoolgate.evenings.models import Appointment, TeacherAbsence
+from schoolgate.evenings import booking, setup, waiting
+from schoolgate.evenings.models import Appointment, TeacherAbsence, WaitingListEntry
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +100,73 @@ def test_transferring_part_of_the_evening_with_a_clash(visit, school, evening):
     )
     expect(page.get_by_role("table", name="Not transferred: cancelled")).to_contain_text("Cal Best")
     visit.check("evening-absence-transferred")
+
+
+def make_mia_full(school, evening):
+    day = timezone.localtime(evening.days.get().starts_at)
+    setup.add_break(
+        evening=evening,
+        actor=school.organiser,
+        starts_at=day.replace(hour=16, minute=10),
+        ends_at=day.replace(hour=19),
+        teachers=[teacher(evening, school, "S-MIA")],
+    )
+    return book_now(school, evening, school.bea, (school.cal, "S-MIA", 16, 0))[0]
+
+
+def test_a_parent_joins_a_waiting_list_and_is_offered_a_time(visit, school, evening):
+    cal = make_mia_full(school, evening)
+    visit.sign_in_as(school.ann)
+    page = visit.goto(f"/parents/evenings/{evening.pk}/")
+    page.get_by_role("group", name="Amy Ash").get_by_label("Ms M Maths", exact=True).check()
+    page.get_by_role("button", name="Choose times myself").click()
+    page.get_by_role("link", name="Join the waiting list for Ms M Maths (Amy Ash)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Join Ms M Maths's waiting list")
+    visit.check("parent-waiting-list-join")
+    page.get_by_label("A note for the school (optional)").fill("Any time after 17:00")
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "You are on Ms M Maths's waiting list for Amy Ash."
+    )
+    expect(page.locator("#waiting-entries")).to_contain_text("Waiting")
+    visit.check("parent-evening-waiting")
+    visit.goto(f"/parents/evenings/{evening.pk}/waiting-list/")
+    visit.check("parent-waiting-list")
+
+    organiser = visit.another_person()
+    organiser.sign_in_as(school.organiser)
+    page = organiser.goto(f"/staff/evenings/{evening.pk}/")
+    page.get_by_role("link", name="Waiting lists for full teachers").click()
+    expect(page.get_by_role("table", name="Ms M Maths")).to_contain_text("Any time after 17:00")
+    organiser.check("evening-waiting-lists")
+
+    booking.cancel_appointment(appointment=cal, user=school.bea)
+    waiting.run_waiting_lists()
+    entry = WaitingListEntry.objects.get()
+    assert entry.status == "offered"
+    page = visit.goto(f"/parents/evenings/{evening.pk}/")
+    page.get_by_role("link", name=re.compile("Confirm it by")).click()
+    expect(page.locator("[data-countdown]")).to_have_count(0)
+    visit.check("parent-waiting-offer")
+    page.get_by_role("button", name="Confirm appointments").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Your appointment is booked."
+    )
+    assert Appointment.objects.get(pupil=school.amy, teacher__staff__surname="Maths").status == (
+        "confirmed"
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_joining_the_list_of_a_teacher_with_free_times_is_refused(visit_at, size, school, evening):
+    make_mia_full(school, evening)
+    person = visit_at(size)
+    person.sign_in_as(school.ann)
+    amy_eve = f"{school.amy.pk}-{teacher(evening, school, 'S-EVE').pk}"
+    page = person.goto(f"/parents/evenings/{evening.pk}/waiting-list/?teacher={amy_eve}")
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Dr E English still has free times: please choose one of them."
+    )
+    person.check(f"parent-waiting-list-refused-{size}", phone=False)
+    assert not WaitingListEntry.objects.exists()
