@@ -8,9 +8,10 @@ bench/grid.py times it): the days, the teachers, what they teach the evening's p
 appointment and pupil) and the absences. Values, not model instances, where there are
 thousands of rows."""
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.http import Http404
@@ -45,7 +46,7 @@ NONE = "none"  # the teacher has no appointment time in this column
 STATES = (FREE, HELD, BOOKED, BREAK, ABSENT, NONE)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell of a teacher's row: `span` columns from `starts_at`."""
 
@@ -58,6 +59,7 @@ class Cell:
     pupil: str = ""
     by_school: bool = False  # booked by someone other than the parent (staff)
     label: str = ""  # a break's name
+    column: int = 0  # the index of its first column
 
 
 @dataclass
@@ -162,13 +164,16 @@ def build_grid(
         return Grid(evening, days, day, [], [], teachers, years, departments, _counts([]))
 
     ids = [t.pk for t, _s in shown]
+    # A teacher's slots all last their length (setup._sync_slots): the end is not read,
+    # which spares converting thousands of datetimes.
+    length = {t.pk: timedelta(minutes=t.slot_minutes or evening.slot_minutes) for t, _s in shown}
     slots = defaultdict(list)
-    for slot_id, teacher_id, starts_at, ends_at in (
+    for slot_id, teacher_id, starts_at in (
         Slot.objects.filter(evening=evening, day=day, teacher_id__in=ids)
         .order_by("starts_at")
-        .values_list("pk", "teacher_id", "starts_at", "ends_at")
+        .values_list("pk", "teacher_id", "starts_at")
     ):
-        slots[teacher_id].append((slot_id, starts_at, ends_at))
+        slots[teacher_id].append((slot_id, starts_at, starts_at + length[teacher_id]))
     claims = {}
     for (
         slot_id,
@@ -200,16 +205,17 @@ def build_grid(
         "appointment__booked_by_id",
     ):
         if brk_id is not None:
-            claims[slot_id] = Cell(BREAK, label=brk_label or "")
+            claims[slot_id] = (BREAK, None, "", False, brk_label or "")
         elif status == Appointment.Status.CONFIRMED or (
             status == Appointment.Status.HELD and expires_at > now
         ):
             name = f"{preferred_forename or legal_forename} {preferred_surname or legal_surname}"
-            claims[slot_id] = Cell(
+            claims[slot_id] = (
                 BOOKED if status == Appointment.Status.CONFIRMED else HELD,
-                appointment_id=appointment_id,
-                pupil=name,
-                by_school=booked_by_id is not None and booked_by_id != parent_id,
+                appointment_id,
+                name,
+                booked_by_id is not None and booked_by_id != parent_id,
+                "",
             )
         # An expired hold frees itself: its slot shows as free.
     absences = defaultdict(list)
@@ -236,38 +242,51 @@ def build_grid(
 def _cells(mine, claims, absent, columns, index) -> list[Cell]:
     """A teacher's cells across the columns: each slot in the column of its start,
     spanning the columns until its end; one appointment or break over several slots
-    is one cell; columns without a slot of theirs are NONE cells."""
+    is one cell; columns without a slot of theirs are NONE cells. Runs once per slot
+    of the page (thousands): tuples and bisect, no per-slot queries or copies."""
     cells: list[Cell] = []
     at = 0  # the next column to fill
+    previous = None
     for slot_id, starts_at, ends_at in mine:
         first = index[starts_at]
         if first > at:
-            cells.append(Cell(NONE, span=first - at))
-        last = first
-        while last + 1 < len(columns) and columns[last + 1] < ends_at:
-            last += 1
-        cell = claims.get(slot_id)
-        if cell is None:
-            gone = any(s is None or (s < ends_at and e > starts_at) for s, e in absent)
-            cell = Cell(ABSENT if gone else FREE)
-        previous = cells[-1] if cells else None
+            cells.append(Cell(NONE, span=first - at, column=at))
+            previous = None
+        span = bisect_left(columns, ends_at, lo=first + 1) - first
+        claim = claims.get(slot_id)
+        if claim is None:
+            state = FREE
+            if absent and any(s is None or (s < ends_at and e > starts_at) for s, e in absent):
+                state = ABSENT
+            claim = (state, None, "", False, "")
+        state, appointment_id, pupil, by_school, label = claim
         if (
             previous is not None
-            and previous.state in (BOOKED, HELD, BREAK, ABSENT)
-            and previous.state == cell.state
-            and previous.appointment_id == cell.appointment_id
-            and previous.label == cell.label
+            and state != FREE
+            and previous.state == state
+            and previous.appointment_id == appointment_id
+            and previous.label == label
             and previous.ends_at == starts_at
         ):
-            previous.span += last - first + 1
+            previous.span += span
             previous.ends_at = ends_at
         else:
-            cell = Cell(**{**cell.__dict__, "span": last - first + 1})
-            cell.starts_at, cell.ends_at, cell.slot_id = starts_at, ends_at, slot_id
-            cells.append(cell)
-        at = last + 1
+            previous = Cell(
+                state,
+                span,
+                starts_at,
+                ends_at,
+                slot_id,
+                appointment_id,
+                pupil,
+                by_school,
+                label,
+                first,
+            )
+            cells.append(previous)
+        at = first + span
     if at < len(columns):
-        cells.append(Cell(NONE, span=len(columns) - at))
+        cells.append(Cell(NONE, span=len(columns) - at, column=at))
     return cells
 
 

@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -101,6 +103,62 @@ def _form_errors(form, prefix: str = "") -> list[tuple[str, str]]:
 # --- the grid ------------------------------------------------------------------------
 
 
+def _cells_html(result: grid.Grid, *, can_book: bool, book_url: str, appointment_url: str):
+    """[(row, its cells' HTML)]: thousands of cells (70 teachers x 40 times) are built
+    here rather than by the template engine, which would take most of a second over
+    them (bench/grid.py). Every value from the database is escaped."""
+    labels = {
+        "free": escape(_("Free")),
+        "held": escape(_("Held")),
+        "break": escape(_("Break")),
+        "absent": escape(_("Absent")),
+        "school": escape(_("(school)")),
+        "book": escape(_("book")),
+    }
+    times = [date_format(timezone.localtime(at), "H:i") for at in result.columns]
+    book = escape(book_url)
+    link = escape(appointment_url)
+    rows = []
+    for row in result.rows:
+        name = escape(row.teacher.staff.display_name)
+        parts = []
+        for c in row.cells:
+            span = f' colspan="{c.span}"' if c.span > 1 else ""
+            state = c.state
+            if state == grid.FREE:
+                if can_book:
+                    inner = (
+                        f'<a class="govuk-link" href="{book}?slot={c.slot_id}">{labels["free"]}'
+                        f'<span class="govuk-visually-hidden">: {labels["book"]} {name} '
+                        f"{times[c.column]}</span></a>"
+                    )
+                else:
+                    inner = labels["free"]
+            elif state == grid.BOOKED:
+                inner = (
+                    f'<a class="govuk-link" href="{link}{c.appointment_id}/">{escape(c.pupil)}</a>'
+                )
+                if c.by_school:
+                    inner += f' <span class="sg-grid__by">{labels["school"]}</span>'
+            elif state == grid.HELD:
+                inner = (
+                    f'<a class="govuk-link" href="{link}{c.appointment_id}/">{labels["held"]}'
+                    f'<span class="govuk-visually-hidden">: {escape(c.pupil)}</span></a>'
+                )
+            elif state == grid.BREAK:
+                inner = escape(c.label) if c.label else labels["break"]
+            elif state == grid.ABSENT:
+                inner = labels["absent"]
+            else:
+                inner = "–"
+            parts.append(
+                f'<td class="govuk-table__cell sg-grid__cell sg-grid__cell--{state}"{span}>'
+                f"{inner}</td>"
+            )
+        rows.append((row, mark_safe("".join(parts))))
+    return rows
+
+
 @grid_viewer
 def grid_page(request, evening_id):
     evening = _evening(evening_id)
@@ -143,19 +201,23 @@ def grid_page(request, evening_id):
         taught=taught,
     )
     can_book = request.user.has_perm(BOOK)
+    book_url = _url("behalf", evening.pk)
+    # One reverse for every booked cell: the id is appended.
+    appointment_url = _url("behalf-appointment", evening.pk, 1).removesuffix("1/")
     return render(
         request,
         "evenings/staff/grid.html",
         {
             "evening": evening,
             "grid": result,
+            "rows": _cells_html(
+                result, can_book=can_book, book_url=book_url, appointment_url=appointment_url
+            ),
             "form": form,
             "errors": _form_errors(form) if form.is_bound else [],
             "filtered": bool(year or department or teacher),
             "can_book": can_book,
-            "book_url": _url("behalf", evening.pk),
-            # One reverse for every booked cell: the id is appended in the template.
-            "appointment_url": _url("behalf-appointment", evening.pk, 1).removesuffix("1/"),
+            "book_url": book_url,
             "several_days": len(days) > 1,
             "video": evening.mode == Evening.Mode.VIDEO,
         },
