@@ -515,14 +515,18 @@ def _sync_slots(evening: Evening, *, now: datetime) -> None:
 
 def _sync_break_claims(evening: Evening, now: datetime) -> None:
     """Claim every slot a break covers (so it cannot be booked), and only those."""
-    breaks = list(evening.breaks.prefetch_related("teachers"))
+    # Each break's teachers as a set, read once: not a queryset per slot and break.
+    breaks = [
+        (brk, None if brk.all_teachers else {t.pk for t in brk.teachers.all()})
+        for brk in evening.breaks.prefetch_related("teachers")
+    ]
     slots = Slot.objects.filter(evening=evening).values_list(
         "pk", "teacher_id", "starts_at", "ends_at"
     )
     wanted = {}
     for slot_id, teacher_id, starts_at, ends_at in slots:
-        for brk in breaks:
-            applies = brk.all_teachers or any(t.pk == teacher_id for t in brk.teachers.all())
+        for brk, teacher_ids in breaks:
+            applies = teacher_ids is None or teacher_id in teacher_ids
             if applies and starts_at < brk.ends_at and brk.starts_at < ends_at:
                 wanted[slot_id] = brk.pk
                 break
