@@ -418,9 +418,11 @@ def test_the_whole_mission_as_people_would_walk_it(visit, visit_at, smtp_server,
         )
         parent.check("mission-evening-after-absence")
         # Both parents are told, with an .ics that cancels the event.
-        (cancellation,) = mail_to(smtp_server, contact.email_key, subject="ancel")
+        (cancellation,) = mail_to(smtp_server, contact.email_key, subject="Appointment cancelled")
         check_ics(cancellation, [absent], method="CANCEL")
-        (other_cancellation,) = mail_to(smtp_server, other.email_key, subject="ancel")
+        (other_cancellation,) = mail_to(
+            smtp_server, other.email_key, subject="Appointment cancelled"
+        )
         check_ics(other_cancellation, [absent], method="CANCEL")
 
     # 5. The MIS no longer gives the first parent parental responsibility for the
