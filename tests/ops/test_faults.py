@@ -112,7 +112,7 @@ def start(run_process):
     started = []
 
     def begin(args, *, env, log):
-        process = start(args, env=env, log=log)
+        process = run_process(args, env=env, log=log)
         started.append(process)
         return process
 
