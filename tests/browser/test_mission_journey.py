@@ -215,6 +215,7 @@ def test_the_whole_mission_as_people_would_walk_it(visit, visit_at, smtp_server,
     on_roll = page.locator(".govuk-summary-list__row", has_text="Pupils on roll")
     expect(on_roll.locator("dd")).to_have_text(str(PUPILS))
     expect(page.get_by_role("link", name=re.compile("no email address"))).to_be_visible()
+    primary_figure = page.locator("a[href$='/accounts-primary/'] .sg-figure").inner_text()
     office.check("mission-dashboard")
 
     # The "MIS Parent" role, with no permissions.
@@ -251,6 +252,7 @@ def test_the_whole_mission_as_people_would_walk_it(visit, visit_at, smtp_server,
     would_create = row_values(page, "New accounts that would be created and invited")
     all_contacts, primary_only = (int(value) for value in would_create[:2])
     assert 0 < primary_only < all_contacts
+    assert primary_only == int(primary_figure)  # as the Data Dashboard said
     page.get_by_label("Primary contacts only").check()
     page.get_by_role("button", name="Generate Contact Accounts").click()
     expect(success_banner(page)).to_contain_text(f"{primary_only} accounts were created")
