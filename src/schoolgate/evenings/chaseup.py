@@ -76,7 +76,18 @@ def send_chase_ups(*, evening: Evening, actor, now: datetime | None = None) -> C
     link = settings.SITE_URL + reverse("evenings:evening", args=[evening.pk])
     with transaction.atomic():
         to_send = []
-        for user, children in recipients(evening).values():
+        wanted = recipients(evening)
+        # Those already chased today are known without trying (one query, not one
+        # savepoint each); the unique row still decides for everyone else.
+        done = set(
+            ChaseUp.objects.filter(sent_on=today, parent_id__in=list(wanted)).values_list(
+                "parent_id", flat=True
+            )
+        )
+        for user, children in wanted.values():
+            if user.pk in done:
+                result.already.append(user)
+                continue
             try:
                 # The claim: unique per parent and day. A concurrent click waits here
                 # for the other transaction, then finds the row and skips the parent.
