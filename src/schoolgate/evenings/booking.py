@@ -540,13 +540,17 @@ def _prepare(
     _lock_rows(evening, parent, {w.pupil_id for w in wanted})
     _release_expired_in_the_way(evening, parent, wanted, now)
     if replace_hold:
+        # A waiting-list offer stays, unless the parent is choosing that teacher again.
+        same_pair = Q(pk__in=[])
+        for w in wanted:
+            same_pair |= Q(pupil_id=w.pupil_id, teacher_id=w.teacher.pk)
         _release_held(
             evening,
             Appointment.objects.filter(
+                Q(hold__waiting_offers__isnull=True) | same_pair,
                 evening=evening,
                 parent=parent,
                 status=Appointment.Status.HELD,
-                hold__waiting_offers__isnull=True,
             ),
         )
     warnings = _check_limits(
