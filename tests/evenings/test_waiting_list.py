@@ -284,6 +284,28 @@ def test_a_new_hold_of_the_family_keeps_their_offer(school, evening):
     assert Appointment.objects.filter(hold=entry.hold, status="held").exists()
 
 
+def test_choosing_the_offered_teacher_again_replaces_the_offer(school, evening):
+    cal = fill_mia(school, evening)
+    entry = join(school, evening, school.ann, school.amy)
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+    waiting.run_waiting_lists(now=NOW)
+    entry.refresh_from_db()
+    mia = teacher(evening, school, "S-MIA")
+
+    again = booking.hold_slots(
+        parent=school.ann,
+        evening=evening,
+        choices=[(school.amy, mia, slot(evening, school, "S-MIA", 16, 0))],
+        now=NOW,
+    )
+    booking.confirm_hold(hold=again, parent=school.ann, now=NOW)
+    waiting.run_waiting_lists(now=NOW + timedelta(minutes=1))
+
+    entry.refresh_from_db()
+    assert entry.status == "booked"
+    assert not Appointment.objects.filter(hold=entry.hold_id).exists()
+
+
 def test_an_absence_puts_an_offer_back_to_waiting(school, evening):
     cal = fill_mia(school, evening)
     entry = join(school, evening, school.ann, school.amy)

@@ -209,8 +209,20 @@ def settle_offers(*, now: datetime | None = None) -> dict[str, int]:
                     booking._release_held(
                         evening, Appointment.objects.filter(hold=hold), expired_at=now
                     )
-                entry.status = Status.LAPSED
-                counts["lapsed"] += 1
+                # Booked another way (they chose the teacher again), or not taken up.
+                if _has_meeting(
+                    entry.evening,
+                    entry.parent,
+                    entry.pupil_id,
+                    entry.teacher_id,
+                    now,
+                    confirmed_only=True,
+                ):
+                    entry.status = Status.BOOKED
+                    counts["booked"] += 1
+                else:
+                    entry.status = Status.LAPSED
+                    counts["lapsed"] += 1
             else:
                 continue
             entry.save(update_fields=["status"])
