@@ -65,12 +65,9 @@ class NotBooked:
     pupil_id: int
     name: str
     year: int | None
+    year_label: str
     forms: list[str]
     parents: list[Parent] = field(default_factory=list)
-
-    @property
-    def year_label(self) -> str:
-        return year_label(self.year)
 
     @property
     def reachable(self) -> bool:
@@ -108,8 +105,13 @@ def year_label(year: int | None) -> str:
 
     if year is None:
         return _("No year group")
-    names = {0: _("Reception"), -1: _("Nursery 2"), -2: _("Nursery 1")}
-    return names.get(year) or _("Year %(year)s") % {"year": year}
+    if year == 0:
+        return _("Reception")
+    if year == -1:
+        return _("Nursery 2")
+    if year == -2:
+        return _("Nursery 1")
+    return _("Year %(year)s") % {"year": year}
 
 
 def booked_pupil_ids(evening: Evening) -> set[int]:
@@ -175,9 +177,13 @@ def take_up(evening: Evening, *, now: datetime | None = None) -> TakeUp:
     for pupil in pupils:
         done = pupil["pk"] in booked
         year = pupil["year_group"]
-        lines = [overall, years.setdefault(year, Figure(year_label(year)))]
+        if year not in years:
+            years[year] = Figure(year_label(year))
+        lines = [overall, years[year]]
         for name in forms_of.get(pupil["pk"]) or [no_form]:
-            lines.append(forms.setdefault(name, Figure(name)))
+            if name not in forms:
+                forms[name] = Figure(name)
+            lines.append(forms[name])
         for line in lines:
             line.total += 1
             line.booked += done
@@ -189,7 +195,9 @@ def take_up(evening: Evening, *, now: datetime | None = None) -> TakeUp:
         ],
         forms=[forms[name] for name in sorted(forms, key=lambda n: (n == no_form, n))],
         teachers=_teacher_figures(evening, pupil_ids, confirmed),
-        not_booked=_not_booked(evening, pupils, booked, forms_of, today),
+        not_booked=_not_booked(
+            evening, pupils, booked, forms_of, today, {y: f.label for y, f in years.items()}
+        ),
         today=today,
     )
 
@@ -242,7 +250,7 @@ def _teacher_figures(evening, pupil_ids, confirmed) -> list[TeacherFigure]:
     return figures
 
 
-def _not_booked(evening, pupils, booked, forms_of, today) -> list[NotBooked]:
+def _not_booked(evening, pupils, booked, forms_of, today, year_names) -> list[NotBooked]:
     waiting = [p for p in pupils if p["pk"] not in booked]
     ids = [p["pk"] for p in waiting]
     links = list(
@@ -312,6 +320,7 @@ def _not_booked(evening, pupils, booked, forms_of, today) -> list[NotBooked]:
                 pupil_id=pupil["pk"],
                 name=f"{forename} {surname}",
                 year=pupil["year_group"],
+                year_label=year_names[pupil["year_group"]],
                 forms=forms_of.get(pupil["pk"], []),
                 parents=parents_of.get(pupil["pk"], []),
             )
