@@ -306,6 +306,24 @@ def test_choosing_the_offered_teacher_again_replaces_the_offer(school, evening):
     assert not Appointment.objects.filter(hold=entry.hold_id).exists()
 
 
+def test_a_cancellation_queues_the_job_when_families_wait(school, evening):
+    from django_tasks_db.models import DBTaskResult
+
+    from schoolgate.evenings.tasks import run_waiting_lists
+
+    tasks = DBTaskResult.objects.filter(task_path=run_waiting_lists.module_path)
+    [tom] = book(school, evening, school.ann, (school.amy, "S-TOM", 16, 0)).appointments
+    booking.cancel_appointment(appointment=tom, user=school.ann, now=NOW)
+    assert tasks.count() == 0  # nobody waits for Tom
+    cal = fill_mia(school, evening)
+    join(school, evening, school.ann, school.amy)
+
+    booking.cancel_appointment(appointment=cal, user=school.bea, now=NOW)
+
+    assert tasks.count() == 1
+    assert run_waiting_lists.call(at=NOW.isoformat())["offered"] == 1
+
+
 def test_an_absence_puts_an_offer_back_to_waiting(school, evening):
     cal = fill_mia(school, evening)
     entry = join(school, evening, school.ann, school.amy)

@@ -182,6 +182,20 @@ def run_waiting_lists(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def wake_up(*, evening_id: int, teacher_ids) -> bool:
+    """After a change that frees some of these teachers' time: when families wait for
+    one of them, queue the job's task in the change's transaction (it runs once the
+    change commits). Returns whether it did."""
+    if not WaitingListEntry.objects.filter(
+        evening_id=evening_id, teacher_id__in=list(teacher_ids), status=Status.WAITING
+    ).exists():
+        return False
+    from schoolgate.evenings.tasks import run_waiting_lists as task
+
+    task.enqueue()
+    return True
+
+
 def settle_offers(*, now: datetime | None = None) -> dict[str, int]:
     """OFFERED entries whose hold was confirmed become BOOKED; those whose hold ran out
     or was let go become LAPSED (their held times are let go). A WAITING entry whose
