@@ -309,6 +309,7 @@ def cancel_appointment(
             notifications.cancelled(
                 [locked], actor=user, extra={"reason": reason} if reason else None
             )
+            _wake_waiting_list(evening, [locked.teacher_id])
             return locked
 
     return _retrying(run)
@@ -371,6 +372,7 @@ def move_appointment(
                 moved_from=old,
             )
             notifications.moved(old=old, new=new, actor=user)
+            _wake_waiting_list(evening, [old.teacher_id])
             new.warnings = warnings
             return new
 
@@ -513,6 +515,14 @@ def default_method(evening: Evening) -> str:
     if evening.mode == Evening.Mode.VIDEO:
         return Appointment.Method.VIDEO
     return Appointment.Method.IN_PERSON
+
+
+def _wake_waiting_list(evening: Evening, teacher_ids) -> None:
+    """A teacher's time came free: if families wait for them, queue the waiting-list
+    job with this change rather than wait for the next minute (waiting.py)."""
+    from schoolgate.evenings.waiting import wake_up
+
+    wake_up(evening_id=evening.pk, teacher_ids=teacher_ids)
 
 
 # --- checks ------------------------------------------------------------------------
