@@ -170,7 +170,7 @@ def test_creating_and_publishing_an_evening_with_the_browser(visit, school):
     visit.check("evening-created", phone=False)
 
     # A break for one teacher, then publish.
-    page.get_by_role("navigation", name="Setting up this evening").get_by_role(
+    page.get_by_role("navigation", name="This evening").get_by_role(
         "link", name="Breaks"
     ).click()
     page.get_by_label("Name (optional)").fill("Options talk")
