@@ -148,7 +148,7 @@ def test_refusal_plan_move_and_cancel_through_the_pages(visit_at, size, school, 
     # The planner proposes a time with Dr English; the proposal is booked.
     person.goto(f"{base}/pupils/{school.amy.pk}/")
     page.get_by_role("group", name="Teachers").get_by_label(re.compile("^Dr E English")).check()
-    page.get_by_label("The earliest you can be there").fill("17:00")
+    page.get_by_label("The earliest the parent can be there").fill("17:00")
     page.get_by_role("button", name="Find times").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Suggested times")
     person.check(f"behalf-proposal-{size}", phone=False)

@@ -5,6 +5,8 @@ appointments) are checked by the views through `schoolgate.evenings.grid` (404).
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from schoolgate.evenings.parent_forms import VisitForm
+
 MESSAGE_LENGTH = 1000
 REASON_LENGTH = 500
 
@@ -91,3 +93,13 @@ class CancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "govuk-textarea"}),
         error_messages={"max_length": _("Keep the reason to 500 characters or fewer")},
     )
+
+
+class BehalfVisitForm(VisitForm):
+    """The planner's window, as the parents' form, in the organiser's words."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["day"].label = _("Which day can the parent come?")
+        self.fields["earliest"].label = _("The earliest the parent can be there")
+        self.fields["latest"].label = _("The latest the parent can stay until")

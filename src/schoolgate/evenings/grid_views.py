@@ -30,6 +30,7 @@ from schoolgate.evenings import booking, grid
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, LimitReached
 from schoolgate.evenings.grid_forms import (
+    BehalfVisitForm,
     BookForm,
     CancelForm,
     GridFilterForm,
@@ -37,7 +38,6 @@ from schoolgate.evenings.grid_forms import (
     SearchForm,
 )
 from schoolgate.evenings.models import Appointment, Evening
-from schoolgate.evenings.parent_forms import VisitForm
 from schoolgate.evenings.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
 from schoolgate.evenings.staff_forms import day_label
 
@@ -297,7 +297,7 @@ def _pupil_page(
     days = list(p.evening.days.all())
     first = days[0] if days else None
     if visit is None and first is not None:
-        visit = VisitForm(
+        visit = BehalfVisitForm(
             days=days,
             initial={
                 "day": first.pk,
@@ -457,7 +457,7 @@ def behalf_plan(request, evening_id, pupil_id):
     days = list(p.evening.days.all())
     if request.POST.get("day") and grid.parse_id(request.POST["day"]) not in {d.pk for d in days}:
         raise Http404  # another evening's day
-    visit = VisitForm(request.POST, days=days)
+    visit = BehalfVisitForm(request.POST, days=days)
     valid = visit.is_valid()
     errors = _form_errors(visit) if not valid else []
     if not chosen:
