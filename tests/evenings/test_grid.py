@@ -320,3 +320,26 @@ def test_the_selector_alone_reads_six_queries(django_assert_num_queries, school,
         result = grid.build_grid(upcoming)
     assert len(result.rows) == 5 and len(result.columns) == 18
     assert result.counts["free"] == 5 * 18
+
+
+def test_names_from_the_mis_are_escaped_in_the_cells(organiser, school, upcoming):
+    evening = upcoming
+    type(school.amy).objects.filter(pk=school.amy.pk).update(preferred_forename="<b>Amy</b>")
+    school.staff["S-MIA"].__class__.objects.filter(pk=school.staff["S-MIA"].pk).update(
+        surname="<i>Maths</i>"
+    )
+    day = timezone.localtime(evening.days.get().starts_at)
+    setup.add_break(
+        evening=evening,
+        actor=school.organiser,
+        starts_at=day.replace(hour=18),
+        ends_at=day.replace(hour=18, minute=10),
+        label="<script>x</script>",
+    )
+    book_now(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+
+    page = organiser.get(url("grid", evening.pk)).text
+
+    assert "<b>Amy</b>" not in page and "&lt;b&gt;Amy&lt;/b&gt; Ash" in page
+    assert "<i>Maths</i>" not in page and "Ms M &lt;i&gt;Maths&lt;/i&gt;" in page
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page

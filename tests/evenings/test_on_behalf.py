@@ -422,3 +422,15 @@ def test_a_draft_evening_refuses_the_booking(office, school, upcoming):
     assert answer.status_code == 409
     assert "Booking for this evening is not open." in answer.text
     assert live(upcoming) == []
+
+
+def test_separate_meetings_tell_only_the_parent_booked_for(office, school):
+    evening = upcoming_evening(school, split_families="separate")
+
+    answer = office.post(
+        url("behalf-book", evening.pk, school.dan.pk),
+        {"parent": school.deb.pk, "slot": at(evening, school, "S-MIA", 16, 0).pk},
+    )
+
+    assert answer.status_code == 302
+    assert emails() == [("deb@example.org", "evening_booked")]
