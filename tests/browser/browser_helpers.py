@@ -1,13 +1,16 @@
 """A person at a browser: visit pages, check each with axe-core at desktop and phone
 sizes, and save a screenshot of each (test-results/screenshots/<name>-<size>.png)."""
 
+import os
 import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "test-results"
+# BROWSER_RESULTS=/some/folder keeps one run's screenshots and axe log apart from
+# another run's in the same checkout (each run clears its folder first).
+RESULTS = Path(os.environ.get("BROWSER_RESULTS") or ROOT / "test-results")
 SCREENSHOTS = RESULTS / "screenshots"
 AXE_LOG = RESULTS / "axe-pages.tsv"
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
