@@ -4,7 +4,7 @@
    the sync report and the Data Dashboard, creates the "MIS Parent" role, sets the
    add-on settings (that role, primary contacts, the school's own SMTP server, which
    is a real one here: a test email arrives) and generates accounts for primary
-   contacts;
+   contacts; the demo's parents' evening is published as `schoolgate demo` does;
 2. a parent opens the invitation that reached the SMTP server, sets a password,
    signs out and in again, books for two children: one by "Find times for me", the
    other by choosing times with the keyboard alone; sees the countdown, confirms,
@@ -12,8 +12,9 @@
 3. the office generates accounts for all contacts, and the children's other parent,
    on a phone, opens their invitation and sees the appointments the first parent
    booked;
-4. the organiser marks a booked teacher absent, cancelling their appointments; the
-   parent sees the cancellation and receives it by email (METHOD:CANCEL);
+4. the organiser signs in and, from the evening's overview, marks a booked teacher
+   absent, cancelling their appointments; the parent sees the cancellation on the
+   evening's page, and both parents receive it by email (METHOD:CANCEL);
 5. a sync removes the first parent's parental responsibility for one child, and
    their next page load no longer shows that child (the other parent still sees it).
 
