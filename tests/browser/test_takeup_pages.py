@@ -111,7 +111,7 @@ def test_chasing_up_copying_and_uploading_with_errors(visit_at, size, school, ev
             }
         ]
     )
-    page.get_by_role("button", name="Import the availability").click()
+    page.get_by_role("button", name="Upload and check the changes").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("The file has problems: nothing was changed")
     expect(summary).to_contain_text("line 3, field 'from'")
@@ -142,7 +142,12 @@ def test_copying_and_importing_with_the_browser(visit, school, evening):
             }
         ]
     )
-    page.get_by_role("button", name="Import the availability").click()
+    page.get_by_role("button", name="Upload and check the changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the changes")
+    expect(page.locator("#changes")).to_contain_text("18:00–19:00")
+    assert not copy.breaks.filter(label="Unavailable").exists()
+    visit.check("evening-availability-confirm", phone=False)
+    page.get_by_role("button", name="Apply these changes").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Availability imported")
     assert copy.breaks.filter(label="Unavailable").count() == 1
     visit.check("evening-availability-imported", phone=False)

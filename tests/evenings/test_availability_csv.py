@@ -4,6 +4,7 @@ nothing applied; a booking in the way refused with it; the same file twice chang
 nothing."""
 
 import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -217,15 +218,42 @@ def test_the_page_explains_the_file(client, school, evening):
     assert "teacher,date,from,to" in response.content.decode()
 
 
-def test_uploading_a_good_file_applies_it_and_says_so(client, school, evening):
+def test_uploading_a_good_file_shows_the_changes_then_applies_them(client, school, evening):
     client.force_login(school.organiser)
+
     response = upload(client, evening, GOOD)
+
     page = html.unescape(response.content.decode())
-    assert response.redirect_chain[-1][0] == url(evening.pk)
+    assert response.status_code == 200 and response.redirect_chain == []
+    assert "Check the changes" in page and "Nothing has been changed yet." in page
+    assert "Ms M Maths" in page and "17:30–18:00" in page and "16:00–19:00" in page
+    assert not Break.objects.exists()
+    content = re.search(r'name="content" value="([^"]+)"', page).group(1)
+    applied = client.post(
+        url(evening.pk), {"content": content, "name": "availability.csv"}, follow=True
+    )
+    page = html.unescape(applied.content.decode())
+    assert applied.redirect_chain[-1][0] == url(evening.pk)
     assert "Availability imported: 2 teachers' days changed" in page
-    assert "Ms M Maths" in page  # listed among the unavailable times
+    assert unavailable(evening) == [("S-EVE", "16:00", "19:00"), ("S-MIA", "17:30", "18:00")]
+    # The same file again: nothing to change, said at once.
     again = html.unescape(upload(client, evening, GOOD).content.decode())
-    assert "it was already as the file says; nothing changed" in again
+    assert "already as the file says: nothing to change" in again
+
+
+def test_the_confirm_step_checks_everything_again(client, school, evening):
+    client.force_login(school.organiser)
+    page = upload(client, evening, GOOD).content.decode()
+    content = re.search(r'name="content" value="([^"]+)"', page).group(1)
+    # Booked meanwhile, inside Mia's new unavailable time: refused, nothing changed.
+    book(school, evening, school.ann, (school.amy, "S-MIA", 17, 40))
+    response = client.post(url(evening.pk), {"content": content, "name": "availability.csv"})
+    assert response.status_code == 409
+    assert "Amy Ash with Ms M Maths" in html.unescape(response.content.decode())
+    assert not Break.objects.exists()
+    damaged = client.post(url(evening.pk), {"content": "not base64!", "name": "x.csv"}, follow=True)
+    assert "The upload was damaged" in damaged.content.decode()
+    assert not Break.objects.exists()
 
 
 def test_uploading_a_file_with_problems_lists_them_and_changes_nothing(client, school, evening):

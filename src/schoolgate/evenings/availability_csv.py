@@ -155,6 +155,99 @@ def read(data: bytes, *, evening: Evening, name: str) -> Plan:
     return plan
 
 
+@dataclass
+class Change:
+    """One teacher's day that the file changes: unavailable times before and after."""
+
+    teacher: EveningTeacher
+    day: EveningDay
+    before: list[tuple[datetime, datetime]]
+    after: list[tuple[datetime, datetime]]
+
+
+@dataclass
+class Preview:
+    changes: list[Change]
+    unchanged: int  # teacher-days already as the file says
+    in_the_way: list[Appointment]  # bookings the changes would cover: the import is refused
+
+
+@dataclass
+class _Comparison:
+    teachers: dict
+    days: dict
+    existing: dict
+    changing: dict
+    affected: list
+
+
+def _compare(evening: Evening, plan: Plan, now: datetime) -> _Comparison:
+    """The evening's imported breaks now, the teacher-days the plan changes, and the
+    live bookings those changes would cover."""
+    labels = unavailable_labels()
+    teachers = {
+        t.pk: t for t in EveningTeacher.objects.filter(evening=evening).select_related("staff")
+    }
+    days = {d.pk: d for d in EveningDay.objects.filter(evening=evening)}
+    existing = defaultdict(list)
+    imported = (
+        Break.objects.filter(evening=evening, all_teachers=False, label__in=labels)
+        .prefetch_related("teachers")
+        .order_by("starts_at")
+    )
+    for brk in imported:
+        mine = list(brk.teachers.all())
+        if len(mine) != 1:
+            continue
+        for day in days.values():
+            if day.starts_at <= brk.starts_at and brk.ends_at <= day.ends_at:
+                existing[(mine[0].pk, day.pk)].append(brk)
+    changing = {
+        key: wanted
+        for key, wanted in plan.wanted.items()
+        if [(b.starts_at, b.ends_at) for b in existing.get(key, [])] != wanted
+    }
+    in_the_way = Q(pk__in=[])
+    for (teacher_id, _day), wanted in changing.items():
+        for starts_at, ends_at in wanted:
+            in_the_way |= Q(teacher_id=teacher_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    affected = list(
+        Appointment.objects.filter(live_q(now), in_the_way, evening=evening)
+        .select_related("pupil", "teacher__staff", "parent")
+        .order_by("starts_at", "pk")
+    )
+    return _Comparison(teachers, days, existing, changing, affected)
+
+
+def preview(*, evening: Evening, plan: Plan, now: datetime | None = None) -> Preview:
+    """What applying the plan would change now, and the bookings in the way (a read:
+    `apply` checks everything again under the evening's lock)."""
+    found = _compare(evening, plan, now or timezone.now())
+    changes = [
+        Change(
+            teacher=found.teachers[teacher_id],
+            day=found.days[day_id],
+            before=[(b.starts_at, b.ends_at) for b in found.existing.get((teacher_id, day_id), [])],
+            after=wanted,
+        )
+        for (teacher_id, day_id), wanted in found.changing.items()
+    ]
+    changes.sort(key=lambda c: (c.day.starts_at, c.teacher.staff.surname, c.teacher.pk))
+    return Preview(
+        changes=changes,
+        unchanged=len(plan.wanted) - len(found.changing),
+        in_the_way=found.affected,
+    )
+
+
+def refusal(appointments) -> ChangeRefused:
+    return ChangeRefused(
+        _("Some teachers would be unavailable at times they have bookings."),
+        appointments=appointments,
+        field="file",
+    )
+
+
 def apply(*, evening: Evening, plan: Plan, actor, now: datetime | None = None) -> ImportResult:
     """Make each named teacher's "Unavailable" breaks on each named day what the file
     says, in one transaction: refused with every booking in the way, or all done.
@@ -166,48 +259,14 @@ def apply(*, evening: Evening, plan: Plan, actor, now: datetime | None = None) -
     setup._require_organiser(actor)
     now = now or timezone.now()
     result = ImportResult()
-    labels = unavailable_labels()
     with transaction.atomic():
         evening = setup._lock(evening, now)
-        teachers = {
-            t.pk: t for t in EveningTeacher.objects.filter(evening=evening).select_related("staff")
-        }
-        days = {d.pk: d for d in EveningDay.objects.filter(evening=evening)}
-        existing = defaultdict(list)
-        imported = (
-            Break.objects.filter(evening=evening, all_teachers=False, label__in=labels)
-            .prefetch_related("teachers")
-            .order_by("starts_at")
-        )
-        for brk in imported:
-            mine = list(brk.teachers.all())
-            if len(mine) != 1:
-                continue
-            for day in days.values():
-                if day.starts_at <= brk.starts_at and brk.ends_at <= day.ends_at:
-                    existing[(mine[0].pk, day.pk)].append(brk)
-        changing = {
-            key: wanted
-            for key, wanted in plan.wanted.items()
-            if [(b.starts_at, b.ends_at) for b in existing.get(key, [])] != wanted
-        }
+        found = _compare(evening, plan, now)
+        teachers, existing, changing = found.teachers, found.existing, found.changing
         result.unchanged_teacher_days = len(plan.wanted) - len(changing)
         result.changed_teacher_days = len(changing)
-        in_the_way = Q(pk__in=[])
-        for (teacher_id, _day), wanted in changing.items():
-            for starts_at, ends_at in wanted:
-                in_the_way |= Q(teacher_id=teacher_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        affected = list(
-            Appointment.objects.filter(live_q(now), in_the_way, evening=evening)
-            .select_related("pupil", "teacher__staff", "parent")
-            .order_by("starts_at", "pk")
-        )
-        if affected:
-            raise ChangeRefused(
-                _("Some teachers would be unavailable at times they have bookings."),
-                appointments=affected,
-                field="file",
-            )
+        if found.affected:
+            raise refusal(found.affected)
         going = [brk.pk for key in changing for brk in existing.get(key, [])]
         Break.objects.filter(pk__in=going).delete()  # their slot claims go with them
         result.removed = len(going)

@@ -4,6 +4,8 @@ the evening, the bookings CSV and the teacher-availability import.
 Thin views over takeup.py, chaseup.py, copying.py, bookings_csv.py and
 availability_csv.py. The evening in the URL must exist (404 otherwise)."""
 
+import base64
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -139,42 +141,83 @@ def copy_page(request, evening_id):
 @organiser
 @require_http_methods(["GET", "POST"])
 def availability_page(request, evening_id):
+    """Upload a file, check the changes it would make, then apply them. The confirm
+    step posts the file back (base64) and everything is checked again."""
     evening = _evening(evening_id)
-    posted = request.method == "POST"
-    form = AvailabilityForm(request.POST, request.FILES) if posted else AvailabilityForm()
-    context = {"evening": evening, "form": form, "problems": None, "refused": None}
+    context = {"evening": evening, "problems": None, "refused": None}
     status = 200
-    if posted and form.is_valid():
-        upload = form.cleaned_data["file"]
+    form = AvailabilityForm()
+    if request.method == "POST" and "content" in request.POST:
         try:
-            result = availability_csv.import_file(
-                evening=evening, data=upload.read(), name=upload.name, actor=request.user
-            )
-        except InvalidSource as error:
-            context["problems"] = error.problems
-        except ChangeRefused as error:
-            context["refused"] = error
-            status = REFUSED
-        except SetupError as error:
-            form.add_error("file", error.message)
+            data = base64.b64decode(request.POST["content"], validate=True)
+        except ValueError:
+            messages.error(request, _("The upload was damaged: choose the file again."))
+            return redirect(_url("availability", evening.pk))
         else:
-            if result.changed_teacher_days:
-                text = ngettext(
-                    "Availability imported: %(count)s teacher's day changed "
-                    "(%(added)s unavailable times now, %(removed)s removed).",
-                    "Availability imported: %(count)s teachers' days changed "
-                    "(%(added)s unavailable times now, %(removed)s removed).",
-                    result.changed_teacher_days,
-                ) % {
-                    "count": result.changed_teacher_days,
-                    "added": result.added,
-                    "removed": result.removed,
-                }
+            name = request.POST.get("name", "")[:200] or "availability.csv"
+            try:
+                result = availability_csv.import_file(
+                    evening=evening, data=data, name=name, actor=request.user
+                )
+            except InvalidSource as error:
+                context["problems"] = error.problems
+            except ChangeRefused as error:
+                context["refused"], status = error, REFUSED
+            except SetupError as error:
+                messages.error(request, error.message)
+                return redirect(_url("availability", evening.pk))
             else:
-                text = _("Availability imported: it was already as the file says; nothing changed.")
-            return _saved(request, text, _url("availability", evening.pk))
+                return _saved(request, _imported(result), _url("availability", evening.pk))
+    elif request.method == "POST":
+        form = AvailabilityForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            try:
+                plan = availability_csv.read(data, evening=evening, name=upload.name)
+            except InvalidSource as error:
+                context["problems"] = error.problems
+            else:
+                preview = availability_csv.preview(evening=evening, plan=plan)
+                if preview.in_the_way:
+                    context["refused"] = availability_csv.refusal(preview.in_the_way)
+                    status = REFUSED
+                elif not preview.changes:
+                    messages.info(
+                        request,
+                        _("The availability is already as the file says: nothing to change."),
+                    )
+                    return redirect(_url("availability", evening.pk))
+                else:
+                    return render(
+                        request,
+                        "evenings/staff/availability_confirm.html",
+                        {
+                            "evening": evening,
+                            "preview": preview,
+                            "name": upload.name,
+                            "content": base64.b64encode(data).decode("ascii"),
+                        },
+                    )
+    context["form"] = form
     context["breaks"] = _imported_breaks(evening)
     return render(request, "evenings/staff/availability.html", context, status=status)
+
+
+def _imported(result) -> str:
+    if not result.changed_teacher_days:
+        return _("The availability is already as the file says: nothing to change.")
+    return ngettext(
+        "Availability imported: %(count)s teacher's day changed "
+        "(%(added)s unavailable times now, %(removed)s removed).",
+        "Availability imported: %(count)s teachers' days changed "
+        "(%(added)s unavailable times now, %(removed)s removed).",
+        result.changed_teacher_days,
+    ) % {
+        "count": result.changed_teacher_days,
+        "added": result.added,
+        "removed": result.removed,
+    }
 
 
 def _saved(request, text, to):
