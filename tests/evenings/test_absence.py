@@ -11,7 +11,7 @@ from test_parent_pages import book_now, upcoming_evening
 
 from schoolgate.evenings import absence, booking, setup
 from schoolgate.evenings.errors import AlreadyBooked, InvalidSetup, NotAllowed, SlotUnavailable
-from schoolgate.evenings.models import Appointment, SlotClaim, TeacherAbsence
+from schoolgate.evenings.models import Appointment, Break, SlotClaim, TeacherAbsence
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +148,35 @@ def test_cancel_for_the_whole_evening_tells_every_parent_and_blocks_the_teacher(
         book(school, evening, school.deb, (school.dan, "S-MIA", 17, 0))
     assert done.action == "cancel" and done.starts_at is None
     assert len(done.outcome["cancelled"]) == 2
+
+
+def test_a_whole_absence_blocks_each_day_with_its_own_break(school):
+    evening = make_evening(
+        school,
+        days=[
+            (london(2026, 3, 10, 16, 0), london(2026, 3, 10, 19, 0)),
+            (london(2026, 3, 12, 15, 0), london(2026, 3, 12, 17, 0)),
+        ],
+    )
+    mia = teacher(evening, school, "S-MIA")
+    [day2] = booking.book_slots(
+        parent=school.ann,
+        evening=evening,
+        choices=[(school.amy, mia, slot(evening, school, "S-MIA", 15, 30, day=12))],
+        now=NOW,
+    ).appointments
+    done = absence.mark_absent(
+        evening=evening, teacher=mia, actor=school.organiser, action="cancel", now=NOW
+    )
+    breaks = Break.objects.filter(pk__in=done.outcome["breaks"]).order_by("starts_at")
+    assert [(b.starts_at, b.ends_at, b.label) for b in breaks] == [
+        (london(2026, 3, 10, 16, 0), london(2026, 3, 10, 19, 0), "Absent"),
+        (london(2026, 3, 12, 15, 0), london(2026, 3, 12, 17, 0), "Absent"),
+    ]
+    assert [list(b.teachers.all()) for b in breaks] == [[mia], [mia]]
+    day2.refresh_from_db()
+    assert day2.status == Appointment.Status.CANCELLED
+    assert SlotClaim.objects.filter(slot__teacher=mia, brk__isnull=False).count() == 18 + 12
 
 
 def test_part_of_the_evening_affects_only_that_time(school, evening):

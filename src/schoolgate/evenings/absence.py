@@ -113,16 +113,20 @@ def mark_absent(
             outcome["cancelled"].append(appointment.pk)
         if to_cancel:
             notifications.cancelled(to_cancel, actor=actor, extra={"absent_teacher": absent_name})
-        brk = setup.add_break(
-            evening=evening,
-            actor=actor,
-            starts_at=block_from,
-            ends_at=block_to,
-            teachers=[teacher],
-            label=_("Absent"),
-            now=now,
-        )
-        outcome["break"] = brk.pk
+        # One break per day it covers: the Breaks page shows and edits a break on a day.
+        outcome["breaks"] = [
+            setup.add_break(
+                evening=evening,
+                actor=actor,
+                starts_at=max(block_from, day.starts_at),
+                ends_at=min(block_to, day.ends_at),
+                teachers=[teacher],
+                label=_("Absent"),
+                now=now,
+            ).pk
+            for day in days
+            if day.starts_at < block_to and block_from < day.ends_at
+        ]
         return TeacherAbsence.objects.create(
             evening=evening,
             teacher=teacher,
