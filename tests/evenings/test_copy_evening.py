@@ -275,9 +275,9 @@ def test_posting_the_form_makes_the_copy_and_opens_it(client, school, source):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"name": "X", "first_date": ""}, "This field is required"),
-        ({"name": "X", "first_date": "31/02/2026"}, "Enter a valid date"),
-        ({"name": " ", "first_date": "09/06/2026"}, "This field is required"),
+        ({"name": "X", "first_date": ""}, "Give the date of the new evening's first day."),
+        ({"name": "X", "first_date": "31/02/2026"}, "Give a real date, for example 10/03/2027."),
+        ({"name": " ", "first_date": "09/06/2026"}, "Give the new evening a name."),
         (
             {"name": "X", "first_date": "09/06/2026", "opens_date": "2026-05-01"},
             "Give both the date and the time, or neither.",
@@ -334,3 +334,23 @@ def test_copying_twice_makes_two_evenings(school, source):
             starts_on=london(2026, 3, 10).date() + timedelta(weeks=week),
         )
     assert Evening.objects.filter(name__startswith="Copy").count() == 2
+
+
+def test_a_time_the_clocks_skip_is_shown_on_the_date_field(client, school):
+    evening = make_evening(school, days=[(london(2026, 3, 22, 1, 30), london(2026, 3, 22, 3, 0))])
+    client.force_login(school.organiser)
+    response = client.post(
+        url("copy", evening.pk),
+        {
+            "name": "Next",
+            "first_date": "29/03/2026",
+            "opens_date": "2026-03-01",
+            "opens_time": "09:00",
+            "closes_date": "2026-03-20",
+            "closes_time": "09:00",
+        },
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Date of its first day: 01:30 does not exist on 2026-03-29" in page
+    assert not Evening.objects.filter(name="Next").exists()

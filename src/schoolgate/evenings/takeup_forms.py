@@ -15,6 +15,7 @@ class CopyForm(forms.Form):
         label=_("Name of the new evening"),
         max_length=200,
         help_text=_("Parents see this, for example “Year 7 parents' evening”."),
+        error_messages={"required": _("Give the new evening a name.")},
     )
     first_date = forms.DateField(
         label=_("Date of its first day"),
@@ -23,6 +24,10 @@ class CopyForm(forms.Form):
             "Every day moves by the same number of days and keeps its times, for "
             "example 10/03/2027."
         ),
+        error_messages={
+            "required": _("Give the date of the new evening's first day."),
+            "invalid": _("Give a real date, for example 10/03/2027."),
+        },
     )
     opens_date = forms.DateField(
         label=_("Booking opens: date (optional)"), widget=DATE_WIDGET, required=False
