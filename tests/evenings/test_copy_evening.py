@@ -77,7 +77,12 @@ def source(school):
         label="Meeting",
         now=NOW,
     )
-    Evening.objects.filter(pk=evening.pk).update(teachers_set_breaks=True, waiting_offer_hours=12)
+    Evening.objects.filter(pk=evening.pk).update(
+        teachers_set_breaks=True,
+        waiting_offer_hours=12,
+        room_map=b"%PDF-1.4 map",
+        room_map_type="application/pdf",
+    )
     book(school, evening, school.ann, (school.amy, "S-EVE", 16, 0))
     return Evening.objects.get(pk=evening.pk)
 
@@ -127,8 +132,10 @@ def test_the_copy_is_a_draft_with_the_settings_and_no_bookings(school, source):
         "year_groups",
         "teachers_set_breaks",
         "waiting_offer_hours",
+        "room_map_type",
     ):
         assert getattr(copy, name) == getattr(source, name), name
+    assert bytes(copy.room_map) == b"%PDF-1.4 map"
     assert copy.created_by == school.organiser
     assert not Appointment.objects.filter(evening=copy).exists()
     assert Appointment.objects.filter(evening=source).count() == 1

@@ -71,7 +71,7 @@ def send_chase_ups(*, evening: Evening, actor, now: datetime | None = None) -> C
         raise CannotChase(_("Publish the evening first: parents cannot see it yet."))
     if now >= evening.booking_closes:
         raise CannotChase(_("Booking has closed: parents can no longer book."))
-    today = timezone.localdate(now)
+    today = timezone.localdate(now, timezone.get_default_timezone())
     result = ChaseResult()
     link = settings.SITE_URL + reverse("evenings:evening", args=[evening.pk])
     with transaction.atomic():

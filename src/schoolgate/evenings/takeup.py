@@ -138,7 +138,7 @@ def take_up(evening: Evening, *, now: datetime | None = None) -> TakeUp:
     from django.utils.translation import gettext as _
 
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = timezone.localdate(now, timezone.get_default_timezone())
     pupils = list(
         eligible_pupils(evening)
         .order_by("year_group", "legal_surname", "legal_forename", "pk")
