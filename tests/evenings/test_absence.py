@@ -381,7 +381,8 @@ def test_the_absence_page_marks_a_teacher_absent_and_shows_what_was_done(
     page = organiser.get(staff_url("absences", evening.pk))
     assert page.status_code == 200
     assert "No teacher has been marked absent." in page_text(page)
-    assert "Ms M Maths" in page_text(page)
+    assert "Ms M Maths (1 appointment)" in page_text(page)
+    assert "Mr T Tutor (0 appointments)" in page_text(page)
 
     response = organiser.post(
         staff_url("absences", evening.pk), {"teacher": mia.pk, "when": "whole", "action": "cancel"}

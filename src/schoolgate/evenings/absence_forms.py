@@ -3,9 +3,17 @@ what to do with the appointments. Times are on the school's clock; the service
 (`schoolgate.evenings.absence`) checks the rest."""
 
 from django import forms
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from schoolgate.evenings.models import Evening, EveningDay, EveningTeacher, TeacherAbsence
+from schoolgate.evenings.models import (
+    Appointment,
+    Evening,
+    EveningDay,
+    EveningTeacher,
+    TeacherAbsence,
+)
 from schoolgate.evenings.staff_forms import (
     TIME_WIDGET,
     StaffChoiceField,
@@ -18,7 +26,12 @@ from schoolgate.mis.models import Staff
 
 class TeacherChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, teacher):
-        return str(teacher.staff)
+        booked = getattr(teacher, "booked", None)
+        if booked is None:
+            return str(teacher.staff)
+        return ngettext(
+            "%(name)s (%(count)s appointment)", "%(name)s (%(count)s appointments)", booked
+        ) % {"name": teacher.staff, "count": booked}
 
 
 class AbsenceForm(forms.Form):
@@ -89,9 +102,16 @@ class AbsenceForm(forms.Form):
 
     def __init__(self, *args, evening: Evening, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = EveningTeacher.objects.filter(
-            evening=evening, removed=False
-        ).select_related("staff")
+        self.fields["teacher"].queryset = (
+            EveningTeacher.objects.filter(evening=evening, removed=False)
+            .select_related("staff")
+            .annotate(
+                booked=Count(
+                    "appointments",
+                    filter=Q(appointments__status=Appointment.Status.CONFIRMED),
+                )
+            )
+        )
         self.fields["day"].queryset = EveningDay.objects.filter(evening=evening)
         self.fields["day"].label_from_instance = day_label
         self.fields["substitute"].queryset = Staff.objects.filter(current=True).order_by(
