@@ -5,6 +5,7 @@ the number of teachers and slots.
 
 The pages run on the real clock, so the evenings are a few days ahead of today."""
 
+import math
 import re
 from datetime import timedelta
 
@@ -343,3 +344,22 @@ def test_names_from_the_mis_are_escaped_in_the_cells(organiser, school, upcoming
     assert "<b>Amy</b>" not in page and "&lt;b&gt;Amy&lt;/b&gt; Ash" in page
     assert "<i>Maths</i>" not in page and "Ms M &lt;i&gt;Maths&lt;/i&gt;" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_free_times_too_late_to_book_say_so_and_are_not_links(organiser, school):
+    start = timezone.localtime(upcoming_evening(school, name="Probe").days.get().starts_at)
+    # A cut-off that reaches past 17:00 on the evening's day: 16:00 to 17:00 at least
+    # are too late.
+    hours = math.ceil((start.replace(hour=17) - timezone.now()).total_seconds() / 3600)
+    evening = upcoming_evening(school, cutoff_hours=hours)
+    late = timezone.now() + timedelta(hours=hours)
+
+    page = organiser.get(url("grid", evening.pk))
+    maths = rows(page)["Ms M Maths"]
+
+    too_late = sum(1 for c in maths if c == "Too late")
+    expected = sum(1 for s in teacher(evening, school, "S-MIA").slots.all() if s.starts_at <= late)
+    assert 6 <= too_late == expected < 18
+    assert all(c.startswith("Free") for c in maths[too_late:])
+    slot = at(evening, school, "S-MIA", 16, 0)
+    assert f'?slot={slot.pk}"' not in page.text

@@ -42,8 +42,9 @@ HELD = "held"
 BOOKED = "booked"
 BREAK = "break"
 ABSENT = "absent"
+PAST = "past"  # free, but too late to book: started, or within the cut-off
 NONE = "none"  # the teacher has no appointment time in this column
-STATES = (FREE, HELD, BOOKED, BREAK, ABSENT, NONE)
+STATES = (FREE, PAST, HELD, BOOKED, BREAK, ABSENT, NONE)
 
 
 @dataclass(slots=True)
@@ -226,20 +227,22 @@ def build_grid(
     ).values_list("teacher_id", "starts_at", "ends_at"):
         absences[teacher_id].append((starts_at, ends_at))
 
+    # The engine refuses a time that has started or is within the cut-off, staff too.
+    late = now + timedelta(hours=evening.cutoff_hours or 0)
     columns = sorted({starts_at for mine in slots.values() for _i, starts_at, _e in mine})
     index = {at: i for i, at in enumerate(columns)}
     rows = [
         Row(
             t,
             subjects,
-            _cells(slots.get(t.pk, []), claims, absences.get(t.pk, []), columns, index),
+            _cells(slots.get(t.pk, []), claims, absences.get(t.pk, []), columns, index, late),
         )
         for t, subjects in shown
     ]
     return Grid(evening, days, day, columns, rows, teachers, years, departments, _counts(rows))
 
 
-def _cells(mine, claims, absent, columns, index) -> list[Cell]:
+def _cells(mine, claims, absent, columns, index, late) -> list[Cell]:
     """A teacher's cells across the columns: each slot in the column of its start,
     spanning the columns until its end; one appointment or break over several slots
     is one cell; columns without a slot of theirs are NONE cells. Runs once per slot
@@ -255,14 +258,14 @@ def _cells(mine, claims, absent, columns, index) -> list[Cell]:
         span = bisect_left(columns, ends_at, lo=first + 1) - first
         claim = claims.get(slot_id)
         if claim is None:
-            state = FREE
+            state = FREE if starts_at > late else PAST
             if absent and any(s is None or (s < ends_at and e > starts_at) for s, e in absent):
                 state = ABSENT
             claim = (state, None, "", False, "")
         state, appointment_id, pupil, by_school, label = claim
         if (
             previous is not None
-            and state != FREE
+            and state not in (FREE, PAST)
             and previous.state == state
             and previous.appointment_id == appointment_id
             and previous.label == label

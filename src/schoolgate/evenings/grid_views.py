@@ -112,6 +112,7 @@ def _cells_html(result: grid.Grid, *, can_book: bool, book_url: str, appointment
         "held": escape(_("Held")),
         "break": escape(_("Break")),
         "absent": escape(_("Absent")),
+        "past": escape(_("Too late")),
         "school": escape(_("(school)")),
         "book": escape(_("book")),
     }
@@ -149,6 +150,8 @@ def _cells_html(result: grid.Grid, *, can_book: bool, book_url: str, appointment
                 inner = escape(c.label) if c.label else labels["break"]
             elif state == grid.ABSENT:
                 inner = labels["absent"]
+            elif state == grid.PAST:
+                inner = labels["past"]
             else:
                 inner = "–"
             parts.append(
