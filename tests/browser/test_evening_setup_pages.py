@@ -170,9 +170,7 @@ def test_creating_and_publishing_an_evening_with_the_browser(visit, school):
     visit.check("evening-created", phone=False)
 
     # A break for one teacher, then publish.
-    page.get_by_role("navigation", name="This evening").get_by_role(
-        "link", name="Breaks"
-    ).click()
+    page.get_by_role("navigation", name="This evening").get_by_role("link", name="Breaks").click()
     page.get_by_label("Name (optional)").fill("Options talk")
     page.locator("#id_starts").fill("17:00")
     page.locator("#id_ends").fill("17:20")
