@@ -434,3 +434,16 @@ def test_separate_meetings_tell_only_the_parent_booked_for(office, school):
 
     assert answer.status_code == 302
     assert emails() == [("deb@example.org", "evening_booked")]
+
+
+def test_a_free_cell_lists_the_teachers_pupils_not_yet_booked(office, school, upcoming):
+    evening = upcoming
+    book_now(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+    sue = setup.add_teacher(evening=evening, actor=school.organiser, staff=school.staff["S-SUE"])
+
+    maths = office.get(url("behalf", evening.pk), {"slot": at(evening, school, "S-MIA", 17, 0).pk})
+    senco = office.get(url("behalf", evening.pk), {"slot": sue.slots.order_by("starts_at")[0].pk})
+
+    listed = re.search(r'id="taught">.*?</ul>', maths.text, re.S).group(0)
+    assert re.findall(r">([A-Z][a-z]+ [A-Z][a-z]+)</a>", listed) == ["Cal Best", "Dan Dee"]
+    assert 'id="taught"' not in senco.text  # every pupil may book the SENCO: search instead

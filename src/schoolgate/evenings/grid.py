@@ -349,7 +349,34 @@ def find_pupils(evening: Evening, query: str, *, teacher: EveningTeacher | None 
     if teacher is not None:
         bookable = bookable_teachers(evening=evening, pupil_ids=[p.pk for p in pupils])
         pupils = [p for p in pupils if teacher.pk in bookable.get(p.pk, {})]
-    pupils = pupils[:limit]
+    return _with_forms(pupils[:limit])
+
+
+def teachers_pupils(evening: Evening, teacher: EveningTeacher, *, now: datetime, limit=60):
+    """The pupils a class teacher or form tutor teaches here who have no meeting with
+    them yet, as find_pupils gives them: a short list to pick from instead of typing a
+    name. None for staff every pupil may book, or when there are more than `limit`."""
+    if teacher.source == EveningTeacher.Source.ADDED:
+        return None
+    pupils = eligible_pupils(evening).filter(
+        pk__in=GroupMembership.objects.filter(
+            group__current=True, group__groupteacher__staff_id=teacher.staff_id
+        ).values("pupil_id")
+    )
+    if evening.shared_meetings:
+        pupils = pupils.exclude(
+            pk__in=Appointment.objects.filter(live_q(now), evening=evening, teacher=teacher).values(
+                "pupil_id"
+            )
+        )
+    pupils = list(pupils.order_by("legal_surname", "legal_forename", "pk")[: limit + 1])
+    if len(pupils) > limit:
+        return None
+    return _with_forms(pupils)
+
+
+def _with_forms(pupils: list[Pupil]) -> list[tuple[Pupil, list[str]]]:
+    """[(pupil, their registration groups' names)]."""
     forms = defaultdict(list)
     for pupil_id, name in GroupMembership.objects.filter(
         pupil_id__in=[p.pk for p in pupils],

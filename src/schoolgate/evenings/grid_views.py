@@ -242,6 +242,9 @@ def behalf(request, evening_id):
         results = grid.find_pupils(
             evening, form.cleaned_data["q"], teacher=slot.teacher if slot else None
         )
+    taught = None
+    if slot is not None and not form.is_bound:
+        taught = grid.teachers_pupils(evening, slot.teacher, now=timezone.now())
     return render(
         request,
         "evenings/staff/behalf_find.html",
@@ -250,6 +253,7 @@ def behalf(request, evening_id):
             "slot": slot,
             "form": form,
             "results": results,
+            "taught": taught,
             "errors": _form_errors(form) if form.is_bound else [],
         },
     )
