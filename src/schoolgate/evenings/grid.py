@@ -69,9 +69,6 @@ class Row:
     subjects: list[str]
     cells: list[Cell]
 
-    def count(self, state: str) -> int:
-        return sum(1 for c in self.cells if c.state == state)
-
 
 @dataclass
 class Grid:

@@ -265,7 +265,7 @@ def behalf(request, evening_id):
 class _Pupil:
     """What every pupil page needs, each id checked (404)."""
 
-    def __init__(self, request, evening_id, pupil_id, data):
+    def __init__(self, evening_id, pupil_id, data):
         self.evening = _evening(evening_id)
         self.pupil = grid.pupil_or_404(self.evening, pupil_id)
         self.teachers = grid.pupil_teachers(self.evening, self.pupil)
@@ -355,14 +355,14 @@ def _pupil_page(
 
 @booker
 def behalf_pupil(request, evening_id, pupil_id):
-    return _pupil_page(request, _Pupil(request, evening_id, pupil_id, request.GET))
+    return _pupil_page(request, _Pupil(evening_id, pupil_id, request.GET))
 
 
 @booker
 @require_POST
 def behalf_book(request, evening_id, pupil_id):
     """Book the times chosen (`slot-<teacher id>` = slot id) for the parent chosen."""
-    p = _Pupil(request, evening_id, pupil_id, request.POST)
+    p = _Pupil(evening_id, pupil_id, request.POST)
     if p.parent is None:
         return _pupil_page(
             request, p, errors=[(_("Choose whom the booking is for"), "#parent")], status=200
@@ -452,7 +452,7 @@ def _booked_message(request, p: _Pupil, made: booking.Booking) -> None:
 @require_POST
 def behalf_plan(request, evening_id, pupil_id):
     """Let the planner propose times for the teachers ticked, between two times."""
-    p = _Pupil(request, evening_id, pupil_id, request.POST)
+    p = _Pupil(evening_id, pupil_id, request.POST)
     if p.parent is None:
         return _pupil_page(request, p, errors=[(_("Choose whom the booking is for"), "#parent")])
     chosen = list(
