@@ -447,3 +447,17 @@ def test_a_free_cell_lists_the_teachers_pupils_not_yet_booked(office, school, up
     listed = re.search(r'id="taught">.*?</ul>', maths.text, re.S).group(0)
     assert re.findall(r">([A-Z][a-z]+ [A-Z][a-z]+)</a>", listed) == ["Cal Best", "Dan Dee"]
     assert 'id="taught"' not in senco.text  # every pupil may book the SENCO: search instead
+
+
+def test_the_pupil_page_shows_the_parents_other_children_and_visit(office, school, upcoming):
+    evening = upcoming
+    book_now(school, evening, school.ann, (school.ben, "S-SAM", 17, 0))
+
+    page = office.get(url("behalf-pupil", evening.pk, school.amy.pk))
+    text = words(page.text)
+
+    assert "Ann's other appointments at this evening: 17:00–17:10: Ben Ash with Mr S Science" in (
+        text
+    )
+    assert "Also book for: Ben Ash" in text
+    assert f"/grid/pupils/{school.ben.pk}/?parent={school.ann.pk}" in page.text

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from schoolgate.accounts.access import qualifying_links
+from schoolgate.accounts.access import pupils_visible_to, qualifying_links
 from schoolgate.accounts.models import User
 from schoolgate.evenings.availability import (
     BookableTeacher,
@@ -410,6 +410,24 @@ def contacts_without_account(pupil: Pupil) -> list:
         ).values_list("email", flat=True)
     )
     return [link.contact for link in links if link.contact.email_key not in with_account]
+
+
+def family(evening: Evening, parent: User, pupil: Pupil, *, now: datetime):
+    """The parent's other children at this evening, and their own live appointments
+    here for any other child: what the organiser on the phone needs in view."""
+    others = list(
+        eligible_pupils(evening)
+        .filter(pk__in=pupils_visible_to(parent))
+        .exclude(pk=pupil.pk)
+        .order_by("legal_forename", "pk")
+    )
+    visit = list(
+        Appointment.objects.filter(live_q(now), evening=evening, parent=parent)
+        .exclude(pupil=pupil)
+        .select_related("pupil", "teacher__staff")
+        .order_by("starts_at", "pk")
+    )
+    return others, visit
 
 
 def parent_or_404(parents: list[User], parent_id) -> User:

@@ -318,6 +318,9 @@ def _pupil_page(
         for t in times:
             t.picked = (picked or {}).get(t.teacher.pk)
     met = {a.teacher_id for a in appointments}
+    siblings, visit_so_far = (
+        grid.family(p.evening, p.parent, p.pupil, now=now) if p.parent else ([], [])
+    )
     return render(
         request,
         "evenings/staff/behalf_pupil.html",
@@ -338,6 +341,8 @@ def _pupil_page(
                 else None
             ),
             "appointments": appointments,
+            "siblings": siblings,
+            "visit_so_far": visit_so_far,
             "times": times,
             "open_teachers": [t for t in p.teachers if t.teacher.pk not in met],
             "picked": picked or {},
