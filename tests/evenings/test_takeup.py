@@ -170,6 +170,8 @@ def test_the_page_shows_the_figures_and_the_families(client, school, evening):
     assert "Take-up by year group" in page and "Take-up by teacher" in page
     assert "Ben Ash" in page and "Cal Best" in page and "Amy Ash" not in page
     assert "bea@example.org" in page
+    assert "Nobody to email" not in page
+    assert "gets the chase-up email" not in page  # booking has closed
     # Booking closed long ago (real time): no chase-up button, and why.
     assert "Booking has closed" in page
 
@@ -188,6 +190,7 @@ def test_the_page_offers_the_chase_up_while_booking_is_open(client, school):
     page = client.get(url("takeup", evening.pk)).content.decode()
     assert "Email the families who have not booked" in page
     assert url("chase", evening.pk) in page
+    assert page.count("gets the chase-up email") == 5  # Ann (Amy, Ben), Bea, Deb, Don
 
 
 def test_a_draft_says_chase_ups_wait_for_publishing(client, school, evening):
@@ -214,3 +217,11 @@ def test_the_page_is_not_found_for_an_evening_that_does_not_exist(client, school
 def test_only_organisers_see_take_up(client, school, evening, who):
     client.force_login(getattr(school, who))
     assert client.get(url("takeup", evening.pk)).status_code == 403
+
+
+def test_a_pupil_nobody_can_be_emailed_about_is_pointed_out(client, school, evening):
+    User.objects.filter(pk=school.bea.pk).update(is_active=False)
+    client.force_login(school.organiser)
+    page = html.unescape(client.get(url("takeup", evening.pk)).content.decode())
+    assert page.count("Nobody to email: contact the family another way.") == 1
+    assert "account deactivated" in page
