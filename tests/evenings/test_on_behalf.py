@@ -461,3 +461,29 @@ def test_the_pupil_page_shows_the_parents_other_children_and_visit(office, schoo
     )
     assert "Also book for: Ben Ash" in text
     assert f"/grid/pupils/{school.ben.pk}/?parent={school.ann.pk}" in page.text
+
+
+def test_after_booking_the_organiser_is_back_on_the_grid_as_they_filtered_it(
+    office, school, upcoming
+):
+    evening = upcoming
+    office.get(url("grid", evening.pk), {"year": "7", "department": "Maths"})
+
+    answer = office.post(
+        url("behalf-book", evening.pk, school.amy.pk),
+        {"parent": school.ann.pk, "slot": at(evening, school, "S-MIA", 16, 0).pk},
+    )
+
+    day = evening.days.get().pk
+    assert answer.url == f"{url('grid', evening.pk)}?year=7&department=Maths&day={day}"
+    office.get(url("grid", evening.pk))  # every teacher again
+    [appointment] = live_appointments(evening)
+    moved = office.post(
+        url("behalf-move", evening.pk, appointment.pk),
+        {"slot": at(evening, school, "S-MIA", 17, 0).pk},
+    )
+    assert moved.url == f"{url('grid', evening.pk)}?day={day}"
+
+
+def live_appointments(evening):
+    return list(Appointment.objects.filter(evening=evening, status__in=Appointment.LIVE))

@@ -14,7 +14,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +45,7 @@ ORGANISE = "evenings.organise_evenings"
 BOOK = booking.BOOK_FOR_PARENTS
 REFUSED = 409
 GET_POST = require_http_methods(["GET", "POST"])
+FILTERS = ("day", "year", "department", "teacher")
 
 
 def grid_viewer(view):
@@ -101,6 +102,28 @@ def _form_errors(form, prefix: str = "") -> list[tuple[str, str]]:
 
 
 # --- the grid ------------------------------------------------------------------------
+
+
+def _filters_key(evening) -> str:
+    return f"evenings-grid-{evening.pk}"
+
+
+def _remember_filters(request, evening) -> None:
+    """The grid's filters, so that after a booking, move or cancellation the organiser
+    is back on the grid they were working from. Written only when they change."""
+    wanted = {k: v for k, v in request.GET.items() if k in FILTERS and v}
+    if request.session.get(_filters_key(evening), {}) != wanted:
+        request.session[_filters_key(evening)] = wanted
+
+
+def _back_to_grid(request, evening, day_id: int) -> str:
+    """The grid as the organiser last filtered it, on the day of the change."""
+    query = QueryDict(mutable=True)
+    for name, value in request.session.get(_filters_key(evening), {}).items():
+        if name in FILTERS and name != "day":
+            query[name] = str(value)
+    query["day"] = str(day_id)
+    return f"{_url('grid', evening.pk)}?{query.urlencode()}"
 
 
 def _cells_html(result: grid.Grid, *, can_book: bool, book_url: str, appointment_url: str):
@@ -193,6 +216,8 @@ def grid_page(request, evening_id):
     if form.is_bound and form.is_valid():
         year = int(form.cleaned_data["year"]) if form.cleaned_data["year"] else None
         department = form.cleaned_data["department"]
+    if not form.is_bound or form.is_valid():
+        _remember_filters(request, evening)
     result = grid.build_grid(
         evening,
         day=day,
@@ -428,7 +453,7 @@ def behalf_book(request, evening_id, pupil_id):
         )
     _booked_message(request, p, made)
     first = min(made.appointments, key=lambda a: a.starts_at)
-    return redirect(f"{_url('grid', p.evening.pk)}?day={first.day_id}")
+    return redirect(_back_to_grid(request, p.evening, first.day_id))
 
 
 def _booked_message(request, p: _Pupil, made: booking.Booking) -> None:
@@ -606,7 +631,7 @@ def move(request, evening_id, appointment_id):
                         request,
                         _("Limits passed: %(warnings)s") % {"warnings": " ".join(new.warnings)},
                     )
-                return redirect(f"{_url('grid', evening.pk)}?day={new.day_id}")
+                return redirect(_back_to_grid(request, evening, new.day_id))
     now = timezone.now()
     context.update(
         {
@@ -658,5 +683,5 @@ def cancel(request, evening_id, appointment_id):
                         "when": _when(appointment.starts_at),
                     },
                 )
-                return redirect(f"{_url('grid', evening.pk)}?day={appointment.day_id}")
+                return redirect(_back_to_grid(request, evening, appointment.day_id))
     return render(request, "evenings/staff/behalf_cancel.html", context, status=status)
