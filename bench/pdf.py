@@ -286,7 +286,10 @@ def run(args) -> None:
         ("one teacher's PDF, whole request (s)", "teacher"),
     ):
         values = timings[key]
-        print(f"{label:36} {statistics.median(values):8.2f} {min(values):8.2f} {max(values):8.2f}")
+        print(
+            f"{label:36} {statistics.median(values):8.2f} {min(values):8.2f} {max(values):8.2f} "
+            f"{statistics.median(cpu[key]):9.2f}"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of the process: {peak:.0f} MB; load average {os.getloadavg()[0]:.1f}")
     # Judged on CPU time: what one core of an idle machine would take.
