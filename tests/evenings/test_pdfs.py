@@ -74,10 +74,12 @@ def test_the_pack_has_every_teachers_appointments_on_pages_of_their_own(
     found = schedules.schedules(evening=evening, now=NOW)
     assert pages >= len(found)  # each teacher starts a new page
     reader = PdfReader(io.BytesIO(response.content))
-    for schedule in found:
-        name = schedule.teacher.staff.display_name
-        pages_with_name = [p for p in reader.pages if name in p.extract_text()]
-        assert pages_with_name, name
+    names = [s.teacher.staff.display_name for s in found]
+    for name in names:
+        assert [p for p in reader.pages if name in p.extract_text()], name
+    # Every page says whose schedule it is (at the top, and in the title).
+    for page in reader.pages:
+        assert any(name in page.extract_text() for name in names)
     for a in Appointment.objects.filter(evening=evening, status="confirmed"):
         assert a.pupil.display_name in text
         assert f"{hhmm(a.starts_at)}–{hhmm(a.ends_at)}" in text
@@ -183,3 +185,18 @@ def test_a_link_in_a_message_is_never_fetched(school, evening):
         string=template.render({}), base_url=pdf.BASE_URL, url_fetcher=pdf.LocalOnlyFetcher()
     ).write_pdf()
     assert data.startswith(b"%PDF")
+
+
+def test_a_schedule_running_over_pages_names_its_teacher_on_each(client, school, evening, mia):
+    Appointment.objects.filter(teacher=mia).update(message="Reading and spelling. " * 150)
+    client.force_login(school.organiser)
+    response = client.get(reverse("evenings_staff:pack", args=[evening.pk]))
+    reader = PdfReader(io.BytesIO(response.content))
+    texts = [page.extract_text() for page in reader.pages]
+    mias = [t for t in texts if "Ms M Maths" in t]
+    assert len(mias) >= 3  # her schedule runs over pages
+    assert len(texts) >= len(schedules.schedules(evening=evening, now=NOW)) + 2
+    for text in mias:
+        assert "Dr E English" not in text  # a new teacher starts a new page
+    for text in texts:
+        assert "Page " in text and " of " in text
