@@ -199,3 +199,18 @@ def test_parents_cannot_open_teacher_pages(client, school, evening, url_name):
     client.force_login(school.ann)
     args = [] if url_name == "teacher:evenings" else [evening.pk]
     assert client.get(reverse(url_name, args=args)).status_code == 403
+
+
+def test_the_teacher_pages_never_read_the_map_of_rooms(client, school, evening, mia):
+    Evening.objects.filter(pk=evening.pk).update(
+        room_map=b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000, room_map_type="image/png"
+    )
+    client.force_login(school.teacher_user)
+    for url in (
+        reverse("teacher:evenings"),
+        reverse("teacher:schedule", args=[evening.pk]),
+        reverse("teacher:schedule-pdf", args=[evening.pk]),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert not [q for q in queries.captured_queries if '"room_map"' in q["sql"]], url
