@@ -1,16 +1,21 @@
 """The PDFs: a teacher's schedule, the organiser's pack of every teacher's schedule,
 and a parent's itinerary. Each is read back with pypdf and its text checked."""
 
+import http.server
 import io
+import threading
 
 import pytest
+from django.template import engines
 from django.urls import reverse
-from evenings_school import NOW, book, london, make_evening, teacher
+from evenings_school import NOW, book, london, make_evening, slot, teacher
 from pypdf import PdfReader
-from schedule_school import make_mia
+from schedule_school import link_teacher, make_mia
+from weasyprint import HTML
 
-from schoolgate.evenings import pdf, schedules
-from schoolgate.evenings.models import Appointment
+from schoolgate.evenings import booking, pdf, schedules
+from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.mis.models import PupilContact
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +145,6 @@ def test_a_separated_parent_sees_the_shared_meeting_the_other_booked(client, sch
 def test_the_itinerary_follows_access_now(client, school, evening, mia):
     """A parent who loses access to a child no longer sees the child's appointments;
     a parent with no child at the evening gets 404."""
-    from schoolgate.mis.models import PupilContact
-
     PupilContact.objects.filter(pupil=school.dan, contact__mis_id="C-DON").update(
         parental_responsibility=False
     )
@@ -172,19 +175,63 @@ def test_the_pdf_fetcher_reads_our_static_files_and_nothing_else():
     assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
 
 
-def test_a_link_in_a_message_is_never_fetched(school, evening):
-    """An image address in the HTML (here, one a parent might type) is left out of the
-    PDF, not fetched."""
-    from django.template import engines
+def test_an_address_in_the_html_is_never_fetched():
+    """An image or stylesheet on another server (a parent could type one into a
+    message) is left out of the PDF: the server is never asked for it."""
+    hits = []
 
-    engine = engines["django"]
-    template = engine.from_string('<p>x</p><img src="http://127.0.0.1:9/spy.png">')
-    from weasyprint import HTML
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
 
-    data = HTML(
-        string=template.render({}), base_url=pdf.BASE_URL, url_fetcher=pdf.LocalOnlyFetcher()
-    ).write_pdf()
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        spy = f"http://127.0.0.1:{server.server_port}"
+        template = engines["django"].from_string(
+            '<link rel="stylesheet" href="{{ spy }}/x.css"><p>x</p><img src="{{ spy }}/spy.png">'
+        )
+        data = HTML(
+            string=template.render({"spy": spy}),
+            base_url=pdf.BASE_URL,
+            url_fetcher=pdf.LocalOnlyFetcher(),
+        ).write_pdf()
+    finally:
+        server.shutdown()
+        server.server_close()
     assert data.startswith(b"%PDF")
+    assert hits == []
+
+
+def test_video_meetings_give_the_link_in_the_schedule_and_the_itinerary(client, school):
+    evening = make_evening(school, mode=Evening.Mode.BOTH)
+    mia = teacher(evening, school, "S-MIA")
+    mia.room = "M4"
+    mia.video_link = "https://meet.example.org/mia-maths"
+    mia.save()
+    link_teacher(school.teacher_user, "S-MIA")
+    booking.book_slots(
+        parent=school.bea,
+        evening=evening,
+        choices=[(school.cal, mia, slot(evening, school, "S-MIA", 16, 0), "video")],
+        now=NOW,
+    )
+    book(school, evening, school.ann, (school.amy, "S-MIA", 16, 10))
+    client.force_login(school.teacher_user)
+    text, _pages = pdf_text(client.get(reverse("teacher:schedule-pdf", args=[evening.pk])))
+    assert "16:00–16:10CalBest" in text.replace(" ", "")
+    assert "Video:https://meet.example.org/mia-maths" in text.replace(" ", "")
+    assert "16:10–16:20 Amy Ash" in text
+    client.force_login(school.bea)
+    text, _pages = pdf_text(client.get(reverse("evenings:itinerary-pdf", args=[evening.pk])))
+    assert "16:00–16:10 Cal Best Ms M Maths Video:" in text
+    assert "meet.example.org/mia-maths" in text.replace(" ", "")
 
 
 def test_a_schedule_running_over_pages_names_its_teacher_on_each(client, school, evening, mia):
