@@ -7,6 +7,8 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from evenings_school import book, make_evening
 from pypdf import PdfReader
@@ -47,7 +49,7 @@ def upload(client, evening, name: str, data: bytes, content_type="application/oc
 
 def stored(evening) -> tuple[bytes, str]:
     evening = Evening.objects.get(pk=evening.pk)
-    return bytes(evening.room_map or b""), evening.room_map_type
+    return room_map.map_bytes(evening), evening.room_map_type
 
 
 @pytest.fixture
@@ -241,3 +243,24 @@ def test_a_pdf_map_is_named_in_the_itinerary_with_its_address(client, school, ev
     assert len(reader.pages) == 1
     assert "see the map at" in text
     assert f"/parents/evenings/{evening.pk}/room-map/" in text.replace(" ", "")
+
+
+def test_pages_that_do_not_show_the_map_never_read_it(client, school, evening):
+    # Evenings are read on nearly every page; a 5 MB map must not come with them.
+    room_map.set_room_map(
+        evening=evening, upload=SimpleUploadedFile("map.png", png()), actor=school.organiser
+    )
+    book(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+    pages = [
+        (school.ann, reverse("evenings:list")),
+        (school.ann, reverse("evenings:evening", args=[evening.pk])),
+        (school.ann, reverse("portal:home")),
+        (school.organiser, reverse("evenings_staff:list")),
+        (school.organiser, reverse("evenings_staff:evening", args=[evening.pk])),
+        (school.organiser, reverse("evenings_staff:grid", args=[evening.pk])),
+    ]
+    for user, url in pages:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        assert not [q for q in queries.captured_queries if "evenings_roommap" in q["sql"]], url

@@ -10,7 +10,7 @@ from schedule_school import link_teacher, make_mia
 
 from schoolgate.accounts.models import User
 from schoolgate.evenings import booking, schedules, setup
-from schoolgate.evenings.models import Appointment, Evening, TeacherAbsence
+from schoolgate.evenings.models import Appointment, Evening, RoomMap, TeacherAbsence
 
 pytestmark = pytest.mark.django_db
 
@@ -202,9 +202,8 @@ def test_parents_cannot_open_teacher_pages(client, school, evening, url_name):
 
 
 def test_the_teacher_pages_never_read_the_map_of_rooms(client, school, evening, mia):
-    Evening.objects.filter(pk=evening.pk).update(
-        room_map=b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000, room_map_type="image/png"
-    )
+    Evening.objects.filter(pk=evening.pk).update(room_map_type="image/png")
+    RoomMap.objects.create(evening=evening, data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000)
     client.force_login(school.teacher_user)
     for url in (
         reverse("teacher:evenings"),
@@ -213,4 +212,4 @@ def test_the_teacher_pages_never_read_the_map_of_rooms(client, school, evening, 
     ):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        assert not [q for q in queries.captured_queries if '"room_map"' in q["sql"]], url
+        assert not [q for q in queries.captured_queries if "evenings_roommap" in q["sql"]], url

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from schoolgate.evenings import setup
 from schoolgate.evenings.errors import InvalidSetup
-from schoolgate.evenings.models import Break, ClassLength, Evening, EveningTeacher
+from schoolgate.evenings.models import Break, ClassLength, Evening, EveningTeacher, RoomMap
 
 
 @dataclass
@@ -92,16 +92,10 @@ def copy_evening(
         )
         copy.teachers_set_breaks = evening.teachers_set_breaks
         copy.waiting_offer_hours = evening.waiting_offer_hours
-        copy.room_map = evening.room_map
         copy.room_map_type = evening.room_map_type
-        copy.save(
-            update_fields=[
-                "teachers_set_breaks",
-                "waiting_offer_hours",
-                "room_map",
-                "room_map_type",
-            ]
-        )
+        copy.save(update_fields=["teachers_set_breaks", "waiting_offer_hours", "room_map_type"])
+        for data in RoomMap.objects.filter(evening=evening).values_list("data", flat=True):
+            RoomMap.objects.create(evening=copy, data=data)
         result = CopyResult(evening=copy, days_moved=shift)
         teachers = _copy_teachers(evening, copy, result)
         _copy_lengths(evening, copy, result)

@@ -83,8 +83,8 @@ class Evening(models.Model):
     waiting_offer_hours = models.PositiveSmallIntegerField(
         _("a freed slot is held for the next family on the waiting list for (hours)"), default=24
     )
-    # The school's map of rooms (PNG, JPEG or PDF), shown to parents with their itinerary.
-    room_map = models.BinaryField(null=True, blank=True, editable=False)
+    # The type of the school's map of rooms (PNG, JPEG or PDF) when there is one; the
+    # file itself is a RoomMap row, so that reading an evening never reads the map.
     room_map_type = models.CharField(max_length=50, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -453,6 +453,16 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"Calendar feed of {self.parent}"
+
+
+class RoomMap(models.Model):
+    """The bytes of an evening's map of rooms (up to 5 MB), apart from the evening,
+    which nearly every page reads (with joins that would carry the map too)."""
+
+    evening = models.OneToOneField(
+        Evening, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    data = models.BinaryField()
 
 
 class AppointmentNote(models.Model):

@@ -27,9 +27,8 @@ def organiser(view):
     return staff_required(ORGANISE)(view)
 
 
-def _evening(evening_id, *, with_map: bool = False) -> Evening:
-    evenings = Evening.objects.all() if with_map else Evening.objects.defer("room_map")
-    return get_object_or_404(evenings, pk=evening_id)
+def _evening(evening_id) -> Evening:
+    return get_object_or_404(Evening, pk=evening_id)
 
 
 @organiser
@@ -103,7 +102,7 @@ def room_map_page(request, evening_id):
 
 @organiser
 def room_map_file(request, evening_id):
-    evening = _evening(evening_id, with_map=True)
+    evening = _evening(evening_id)
     return room_map_response(evening)
 
 

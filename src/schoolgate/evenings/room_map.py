@@ -1,5 +1,5 @@
 """The school's map of rooms for an evening: a PNG, JPEG or PDF of at most 5 MB, kept
-in the database with the evening (Evening.room_map, room_map_type) and shown to the
+in the database beside the evening (RoomMap; its type in Evening.room_map_type) and shown to the
 parents of children at the evening with their itinerary.
 
 The type is decided by the file's first bytes, never by its name or the browser's
@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from schoolgate.accounts import audit
-from schoolgate.evenings.models import Evening
+from schoolgate.evenings.models import Evening, RoomMap
 
 MAX_BYTES = 5 * 1024 * 1024
 PNG = "image/png"
@@ -57,7 +57,8 @@ def set_room_map(*, evening: Evening, upload, actor) -> str:
     Returns the type stored."""
     data, kind = read_upload(upload)
     with transaction.atomic():
-        Evening.objects.filter(pk=evening.pk).update(room_map=data, room_map_type=kind)
+        RoomMap.objects.update_or_create(evening_id=evening.pk, defaults={"data": data})
+        Evening.objects.filter(pk=evening.pk).update(room_map_type=kind)
         audit.record(
             action="evening_room_map_set",
             subject=f"evening {evening.pk}",
@@ -65,17 +66,18 @@ def set_room_map(*, evening: Evening, upload, actor) -> str:
             type=kind,
             bytes=len(data),
         )
-    evening.room_map, evening.room_map_type = data, kind
+    evening.room_map_type = kind
     return kind
 
 
 def remove_room_map(*, evening: Evening, actor) -> None:
     with transaction.atomic():
-        Evening.objects.filter(pk=evening.pk).update(room_map=None, room_map_type="")
+        RoomMap.objects.filter(evening_id=evening.pk).delete()
+        Evening.objects.filter(pk=evening.pk).update(room_map_type="")
         audit.record(
             action="evening_room_map_removed", subject=f"evening {evening.pk}", actor=actor
         )
-    evening.room_map, evening.room_map_type = None, ""
+    evening.room_map_type = ""
 
 
 def has_room_map(evening: Evening) -> bool:
@@ -84,7 +86,8 @@ def has_room_map(evening: Evening) -> bool:
 
 def map_bytes(evening: Evening) -> bytes:
     """The stored map (PostgreSQL gives a memoryview)."""
-    return bytes(evening.room_map or b"")
+    data = RoomMap.objects.filter(evening_id=evening.pk).values_list("data", flat=True).first()
+    return bytes(data or b"")
 
 
 def filename(evening: Evening) -> str:

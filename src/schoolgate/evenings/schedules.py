@@ -26,8 +26,6 @@ from schoolgate.evenings.models import (
 from schoolgate.evenings.teachers import teacher_entries_for
 from schoolgate.mis.models import GroupMembership, GroupTeacher
 
-# The map of rooms (up to 5 MB) is not needed for a schedule: never read it here.
-UNUSED = ("evening__room_map",)
 APPOINTMENT = "appointment"
 BREAK = "break"
 
@@ -178,7 +176,6 @@ def teacher_evenings(user, *, now: datetime | None = None) -> list[EveningTeache
     entries = list(
         teacher_entries_for(user)
         .exclude(evening__status=Evening.Status.DRAFT)
-        .defer(*UNUSED)
         .prefetch_related("evening__days")
     )
     for entry in entries:
@@ -201,7 +198,6 @@ def teacher_entry_or_none(user, *, evening_id: int) -> EveningTeacher | None:
         teacher_entries_for(user)
         .filter(evening_id=evening_id)
         .exclude(evening__status=Evening.Status.DRAFT)
-        .defer(*UNUSED)
         .first()
     )
 
