@@ -5,7 +5,6 @@ the number of teachers and slots.
 
 The pages run on the real clock, so the evenings are a few days ahead of today."""
 
-import math
 import re
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from evenings_school import teacher
+from evenings_school import make_evening, teacher
 from test_parent_pages import at, book_now, upcoming_evening, words
 
 from schoolgate.accounts.models import User
@@ -347,20 +346,33 @@ def test_names_from_the_mis_are_escaped_in_the_cells(organiser, school, upcoming
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
 
 
-def test_free_times_too_late_to_book_say_so_and_are_not_links(organiser, school):
-    start = timezone.localtime(upcoming_evening(school, name="Probe").days.get().starts_at)
-    # A cut-off that reaches past 17:00 on the evening's day: 16:00 to 17:00 at least
-    # are too late.
-    hours = math.ceil((start.replace(hour=17) - timezone.now()).total_seconds() / 3600)
-    evening = upcoming_evening(school, cutoff_hours=hours)
-    late = timezone.now() + timedelta(hours=hours)
+def test_times_within_the_parents_cut_off_stay_free_for_staff(organiser, school):
+    # The office books for a parent who phones the day before: the cut-off is theirs.
+    evening = upcoming_evening(school, cutoff_hours=24 * 30)
+
+    page = organiser.get(url("grid", evening.pk))
+    maths = rows(page)["Ms M Maths"]
+
+    assert maths and all(c.startswith("Free") for c in maths)
+    assert f'?slot={at(evening, school, "S-MIA", 16, 0).pk}"' in page.text
+
+
+def test_times_that_have_started_say_too_late_and_are_not_links(organiser, school):
+    now = timezone.localtime()
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    evening = make_evening(
+        school,
+        days=[(start, start + timedelta(hours=3))],
+        booking_opens=now - timedelta(days=5),
+        booking_closes=start + timedelta(hours=3),
+        now=now - timedelta(days=5),
+    )
 
     page = organiser.get(url("grid", evening.pk))
     maths = rows(page)["Ms M Maths"]
 
     too_late = sum(1 for c in maths if c == "Too late")
-    expected = sum(1 for s in teacher(evening, school, "S-MIA").slots.all() if s.starts_at <= late)
-    assert 6 <= too_late == expected < 18
+    started = teacher(evening, school, "S-MIA").slots.filter(starts_at__lte=timezone.now())
+    assert 6 <= too_late == started.count() < len(maths)
     assert all(c.startswith("Free") for c in maths[too_late:])
-    slot = at(evening, school, "S-MIA", 16, 0)
-    assert f'?slot={slot.pk}"' not in page.text
+    assert f'?slot={started.first().pk}"' not in page.text

@@ -5,15 +5,17 @@ evening, pupil or family are 404 and change nothing; only staff with
 evenings.book_for_parents may act."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from evenings_school import teacher
 from icalendar import Calendar
 from test_grid import staff_with
 from test_parent_pages import at, book_now, upcoming_evening, words
 
-from schoolgate.evenings import setup
+from schoolgate.evenings import booking, setup
 from schoolgate.evenings.models import Appointment
 from schoolgate.outbox.models import OutboxMessage
 
@@ -420,8 +422,32 @@ def test_a_draft_evening_refuses_the_booking(office, school, upcoming):
     )
 
     assert answer.status_code == 409
-    assert "Booking for this evening is not open." in answer.text
+    assert "This evening is still a draft." in answer.text
     assert live(upcoming) == []
+
+
+def test_the_office_books_for_a_parent_after_booking_closed_and_inside_the_cut_off(office, school):
+    # A parent phones the day before: closed to them, not to the office.
+    evening = upcoming_evening(school, cutoff_hours=24 * 30)
+    setup.update_evening(
+        evening=evening,
+        actor=school.organiser,
+        booking_closes=timezone.now() - timedelta(hours=1),
+        now=timezone.now() - timedelta(days=5),
+    )
+    slot = at(evening, school, "S-MIA", 16, 0)
+    with pytest.raises(booking.OutsideWindow):
+        booking.book_slots(
+            parent=school.ann, evening=evening, choices=[(school.amy.pk, slot.teacher_id, slot.pk)]
+        )
+
+    answer = office.post(
+        url("behalf-book", evening.pk, school.amy.pk), {"parent": school.ann.pk, "slot": slot.pk}
+    )
+
+    assert answer.status_code == 302
+    assert live(evening) == [("Amy", "Maths", "confirmed")]
+    assert ("ann@example.org", "evening_booked") in emails()
 
 
 def test_separate_meetings_tell_only_the_parent_booked_for(office, school):

@@ -205,10 +205,11 @@ def confirm_hold(
                 a.status != Appointment.Status.HELD or a.expires_at <= now for a in appointments
             ):
                 raise HoldExpired(_("This hold has ended; please choose your times again."))
-            _check_open(evening, now)
+            by_staff = _acting_for(actor, parent)
+            _check_open(evening, now, by_staff=by_staff)
             _check_pupils(parent, {a.pupil_id for a in appointments})
             for appointment in appointments:
-                _check_cutoff(evening, appointment.starts_at, now)
+                _check_cutoff(evening, appointment.starts_at, now, by_staff=by_staff)
             for appointment in appointments:
                 appointment.status = Appointment.Status.CONFIRMED
                 appointment.expires_at = None
@@ -542,10 +543,11 @@ def _prepare(
     """Every check before writing, in the order that gives the clearest refusal; takes
     the row locks and clears expired holds in the way. Returns what to insert."""
     _check_actor(actor=actor, parent=parent, override_limits=override_limits)
-    _check_open(evening, now)
+    by_staff = _acting_for(actor, parent)
+    _check_open(evening, now, by_staff=by_staff)
     wanted = _resolve(evening=evening, parent=parent, choices=choices)
     for item in wanted:
-        _check_cutoff(evening, item.starts_at, now)
+        _check_cutoff(evening, item.starts_at, now, by_staff=by_staff)
     _check_among_themselves(evening, wanted)
     _lock_rows(evening, parent, {w.pupil_id for w in wanted})
     _release_expired_in_the_way(evening, parent, wanted, now)
@@ -589,10 +591,15 @@ def _is_organiser(user) -> bool:
     )
 
 
+def _acting_for(actor, parent) -> bool:
+    """Someone other than the parent is booking (_check_actor has checked they may)."""
+    return actor is not None and actor.pk != parent.pk
+
+
 def _check_actor(*, actor, parent, override_limits: bool) -> None:
     if parent is None or not parent.is_active:
         raise NotAllowed(_("This account cannot book."))
-    acting_for = actor is not None and actor.pk != parent.pk
+    acting_for = _acting_for(actor, parent)
     if acting_for and not _is_booking_staff(actor):
         raise NotAllowed(_("You may not book on someone else's behalf."))
     if override_limits and not acting_for:
@@ -616,7 +623,14 @@ def _check_owner(user, appointment: Appointment) -> None:
         raise NotAllowed(_("Only the parent who booked this appointment may change it."))
 
 
-def _check_open(evening: Evening, now: datetime) -> None:
+def _check_open(evening: Evening, now: datetime, *, by_staff: bool = False) -> None:
+    """Parents book while the evening is published and its window open. Staff booking
+    for a parent (a phone call after booking closed, say) may do so on any evening
+    parents can see, published or closed, before or after the window."""
+    if by_staff:
+        if evening.status == Evening.Status.DRAFT:
+            raise BookingClosed(_("This evening is still a draft."), status=evening.status)
+        return
     if evening.status != Evening.Status.PUBLISHED:
         raise BookingClosed(_("Booking for this evening is not open."), status=evening.status)
     if now < evening.booking_opens:
@@ -634,11 +648,18 @@ def _check_open(evening: Evening, now: datetime) -> None:
 
 
 def _check_cutoff(
-    evening: Evening, starts_at: datetime, now: datetime, *, cancelling: bool = False
+    evening: Evening,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    cancelling: bool = False,
+    by_staff: bool = False,
 ) -> None:
-    cutoff = timedelta(hours=evening.cutoff_hours or 0)
-    if now >= starts_at - cutoff:
-        if evening.cutoff_hours:
+    """The cut-off binds parents; staff booking for a parent only need the time not
+    to have started."""
+    hours = 0 if by_staff else evening.cutoff_hours or 0
+    if now >= starts_at - timedelta(hours=hours):
+        if hours:
             message = _(
                 "Appointments cannot be booked, changed or cancelled within %(hours)s hours "
                 "of their start; please contact the school."
@@ -647,7 +668,7 @@ def _check_cutoff(
             message = _("This appointment has already started.")
         else:
             message = _("This time has already passed.")
-        raise PastCutoff(message, starts_at=starts_at, cutoff=starts_at - cutoff)
+        raise PastCutoff(message, starts_at=starts_at, cutoff=starts_at - timedelta(hours=hours))
 
 
 def _resolve(*, evening: Evening, parent, choices) -> list[_Wanted]:

@@ -42,7 +42,7 @@ HELD = "held"
 BOOKED = "booked"
 BREAK = "break"
 ABSENT = "absent"
-PAST = "past"  # free, but too late to book: started, or within the cut-off
+PAST = "past"  # free, but too late to book: it has started
 NONE = "none"  # the teacher has no appointment time in this column
 STATES = (FREE, PAST, HELD, BOOKED, BREAK, ABSENT, NONE)
 
@@ -224,8 +224,9 @@ def build_grid(
     ).values_list("teacher_id", "starts_at", "ends_at"):
         absences[teacher_id].append((starts_at, ends_at))
 
-    # The engine refuses a time that has started or is within the cut-off, staff too.
-    late = now + timedelta(hours=evening.cutoff_hours or 0)
+    # Staff booking for a parent pass the parents' cut-off; a time that has started is
+    # too late for anyone.
+    late = now
     columns = sorted({starts_at for mine in slots.values() for _i, starts_at, _e in mine})
     index = {at: i for i, at in enumerate(columns)}
     rows = [
