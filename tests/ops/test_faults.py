@@ -402,6 +402,9 @@ def test_postgresql_restarted_during_a_rush_friendly_errors_then_recovery_withou
         for parent in parents:
             parent.start()
         time.sleep(3)
+        # Go down 2 s before a scheduler tick (every 30 s of the clock), so that the
+        # scheduler meets the outage too, not only the web server and the worker.
+        time.sleep((28 - time.time() % 30) % 30)
         connection.close()  # this test's own connection goes with the server
         down_at = time.monotonic()
         database_down(name)

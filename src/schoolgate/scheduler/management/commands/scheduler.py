@@ -1,13 +1,16 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schoolgate.scheduler.registry import jobs, run_due_jobs
 
 INTERVAL_SECONDS = 30
+
+logger = logging.getLogger("schoolgate.scheduler")
 
 
 class Command(BaseCommand):
@@ -27,7 +30,17 @@ class Command(BaseCommand):
         self.stdout.write(_("Scheduled jobs: %(names)s") % {"names": names or _("none")})
         try:
             while True:
-                for name in run_due_jobs(timezone.now()):
+                try:
+                    ran = run_due_jobs(timezone.now())
+                except DatabaseError as error:
+                    if once:
+                        raise
+                    # PostgreSQL restarting or failing over: skip this tick and try at
+                    # the next (close_old_connections below drops the broken connection)
+                    # rather than exit and leave nobody to enqueue the jobs.
+                    logger.warning("Database unavailable, jobs not checked: %s", error)
+                    ran = []
+                for name in ran:
                     self.stdout.write(
                         _("%(when)s enqueued %(job)s")
                         % {"when": f"{timezone.now():%Y-%m-%d %H:%M:%S}", "job": name}
