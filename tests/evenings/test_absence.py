@@ -9,8 +9,14 @@ from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, slot, teacher
 from test_parent_pages import book_now, upcoming_evening
 
-from schoolgate.evenings import absence, booking, setup
-from schoolgate.evenings.errors import AlreadyBooked, InvalidSetup, NotAllowed, SlotUnavailable
+from schoolgate.evenings import absence, availability, booking, setup
+from schoolgate.evenings.errors import (
+    AlreadyBooked,
+    InvalidSetup,
+    NotAllowed,
+    NotBookable,
+    SlotUnavailable,
+)
 from schoolgate.evenings.models import Appointment, Break, SlotClaim, TeacherAbsence
 from schoolgate.outbox.models import OutboxMessage
 
@@ -144,7 +150,8 @@ def test_cancel_for_the_whole_evening_tells_every_parent_and_blocks_the_teacher(
         SlotClaim.objects.filter(slot__teacher=mia).values_list("brk__label", flat=True)
     ) == {"Absent"}
     assert SlotClaim.objects.filter(slot__teacher=mia).count() == 18
-    with pytest.raises(SlotUnavailable):
+    # Away all evening, Mia is no longer offered at all.
+    with pytest.raises(NotBookable):
         book(school, evening, school.deb, (school.dan, "S-MIA", 17, 0))
     assert done.action == "cancel" and done.starts_at is None
     assert len(done.outcome["cancelled"]) == 2
@@ -503,3 +510,28 @@ def test_the_parents_evening_page_shows_their_cancellation_only(client, school):
     client.force_login(school.deb)
     text = page_text(client.get(reverse("evenings:evening", args=[upcoming.pk])))
     assert "Cancelled because a teacher cannot be there" not in text
+
+
+def test_a_teacher_away_all_evening_is_no_longer_offered_to_parents(school, evening):
+    mia = teacher(evening, school, "S-MIA")
+    absence.mark_absent(
+        evening=evening,
+        teacher=mia,
+        actor=school.organiser,
+        action="cancel",
+        starts_at=london(2026, 3, 10, 17, 0),
+        ends_at=london(2026, 3, 10, 18, 0),
+        now=NOW,
+    )
+    # Away for an hour: still offered for the rest of the evening.
+    assert (
+        mia.pk
+        in availability.bookable_teachers(evening=evening, pupil_ids=[school.amy.pk])[school.amy.pk]
+    )
+
+    absence.mark_absent(
+        evening=evening, teacher=mia, actor=school.organiser, action="cancel", now=NOW
+    )
+
+    offered = availability.bookable_teachers(evening=evening, pupil_ids=[school.amy.pk])
+    assert mia.pk not in offered[school.amy.pk] and offered[school.amy.pk]

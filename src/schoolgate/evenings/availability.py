@@ -20,6 +20,7 @@ from schoolgate.evenings.models import (
     EveningTeacher,
     Slot,
     SlotClaim,
+    TeacherAbsence,
 )
 from schoolgate.mis.models import GroupMembership, GroupTeacher, Pupil, TeachingGroup
 
@@ -66,7 +67,8 @@ class BookableTeacher:
 
 def bookable_teachers(*, evening: Evening, pupil_ids) -> dict[int, dict[int, BookableTeacher]]:
     """{pupil id: {teacher id: BookableTeacher}} for those of `pupil_ids` the evening is
-    for: their class teachers and form tutor taking part, and every added teacher.
+    for: their class teachers and form tutor taking part, and every added teacher, but
+    not a teacher marked absent for the whole evening.
 
     An appointment lasts the teacher's length, or the longest length set for a class
     the pupil has with that teacher."""
@@ -75,11 +77,14 @@ def bookable_teachers(*, evening: Evening, pupil_ids) -> dict[int, dict[int, Boo
     )
     if not pupil_ids:
         return {}
+    # A teacher absent for the whole evening is not offered (their time is all an
+    # Absent break); one absent for part of it still is, for the rest.
+    away = TeacherAbsence.objects.filter(evening=evening, starts_at__isnull=True)
     teachers = {
         t.staff_id: t
-        for t in EveningTeacher.objects.filter(evening=evening, removed=False).select_related(
-            "staff", "evening"
-        )
+        for t in EveningTeacher.objects.filter(evening=evening, removed=False)
+        .exclude(pk__in=away.values("teacher_id"))
+        .select_related("staff", "evening")
     }
     groups_of = defaultdict(list)
     memberships = GroupMembership.objects.filter(
