@@ -158,12 +158,16 @@ def summary(entry: Entry) -> str:
     }
 
 
-def description(entry: Entry) -> str:
+def description(entry: Entry, *, parent: str | None = None) -> str:
+    """The event's text: for a parent it names the teacher; for the teacher's own
+    feed, the `parent` they will meet."""
     starts, ends = timezone.localtime(entry.starts_at), timezone.localtime(entry.ends_at)
     lines = [
         entry.evening,
         _("Pupil: %(name)s") % {"name": entry.pupil},
-        _("Teacher: %(name)s") % {"name": entry.teacher},
+        _("Parent: %(name)s") % {"name": parent}
+        if parent is not None
+        else _("Teacher: %(name)s") % {"name": entry.teacher},
     ]
     if entry.classes:
         lines.append(_("Class: %(classes)s") % {"classes": entry.classes})

@@ -10,7 +10,6 @@ both a parent and a teacher gets both kinds of event in the one feed."""
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -61,7 +60,7 @@ def _event(entry: ics.Entry, *, parent: str, stamp: datetime) -> Event:
         "summary",
         _("Parents' evening: %(pupil)s (%(parent)s)") % {"pupil": entry.pupil, "parent": parent},
     )
-    event.add("description", _description(entry, parent=parent))
+    event.add("description", ics.description(entry, parent=parent))
     if entry.video_link:
         event.add("location", entry.video_link)
         event.add("url", entry.video_link)
@@ -70,30 +69,6 @@ def _event(entry: ics.Entry, *, parent: str, stamp: datetime) -> Event:
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
     return event
-
-
-def _description(entry: ics.Entry, *, parent: str) -> str:
-    starts, ends = timezone.localtime(entry.starts_at), timezone.localtime(entry.ends_at)
-    lines = [
-        entry.evening,
-        _("Pupil: %(name)s") % {"name": entry.pupil},
-        _("Parent: %(name)s") % {"name": parent},
-    ]
-    if entry.classes:
-        lines.append(_("Class: %(classes)s") % {"classes": entry.classes})
-    lines.append(
-        _("When: %(day)s, %(start)s to %(end)s")
-        % {
-            "day": date_format(starts, "l j F Y"),
-            "start": date_format(starts, "H:i"),
-            "end": date_format(ends, "H:i"),
-        }
-    )
-    if entry.video:
-        lines.append(_("Video meeting: %(link)s") % {"link": entry.video_link or _("link to come")})
-    elif entry.room:
-        lines.append(_("Room: %(room)s") % {"room": entry.room})
-    return "\n".join(lines)
 
 
 def count_upcoming(user) -> int:
