@@ -416,7 +416,11 @@ def test_choosing_again_ticks_the_times_held_and_the_new_hold_replaces_them(
     amy_mia = key(school.amy, upcoming, school, "S-MIA")
     first = hold_through_the_grid(client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 0)})
     evening_page = client.get(url("evening", upcoming.pk))
-    assert "You have times held until" in text(evening_page)
+    until = timezone.localtime(first.expires_at)
+    # The day too: a waiting-list offer is held for hours, across midnight.
+    assert f"You have times held until {until:%A} {until.day} {until:%B, %H:%M}" in text(
+        evening_page
+    )
     assert f'value="{amy_mia}"' in evening_page.text  # held, not booked: still a tick box
 
     grid = client.get(url("manual", upcoming.pk), {"teacher": amy_mia})
