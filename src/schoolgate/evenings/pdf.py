@@ -8,7 +8,6 @@ link in a parent's message or a teacher's video address cannot make the server
 fetch anything."""
 
 import base64
-import logging
 import mimetypes
 import posixpath
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
@@ -25,9 +24,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 # Relative addresses in the HTML (/static/...) resolve against this; nothing is ever
 # fetched from it (.invalid is reserved and never resolves).
 BASE_URL = "https://schoolgate.invalid/"
-
-# WeasyPrint logs each of its seven steps at INFO: noise in the request log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class NotFetched(ValueError):
