@@ -15,18 +15,12 @@ suite; figures go in docs/benchmarks.md. Goals: the page under 1 s, a chase-up o
 1,000 parents under 10 s."""
 
 import argparse
-import os
-import platform
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from fresh_database import run_in_fresh_database
 
 SUBJECTS = ["Maths", "English", "Science", "History", "Geography", "French", "Art", "Music"]
 CLASS_SIZE = 30
@@ -41,36 +35,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-takeup-"))
-    os.environ["SCHOOLGATE_DATA_DIR"] = str(workdir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "schoolgate.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DEBUG"] = "false"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    postgres = connection.vendor == "postgresql"
-    old_name = connection.settings_dict["NAME"]
-    try:
-        if postgres:
-            test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-            where = f"PostgreSQL ({test_name})"
-        else:
-            call_command("migrate", verbosity=0)
-            where = f"SQLite ({connection.settings_dict['NAME']})"
-        print(
-            f"{where}; Python {platform.python_version()}; {os.cpu_count()} cores; "
-            f"seed {args.seed}; {args.runs} runs\n"
-        )
-        run(args)
-    finally:
-        connection.close()
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        shutil.rmtree(workdir, ignore_errors=True)
+    run_in_fresh_database(
+        "bench-takeup-",
+        lambda: run(args),
+        header=(f"seed {args.seed}; {args.runs} runs"),
+    )
 
 
 def build(args):
