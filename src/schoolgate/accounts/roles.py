@@ -2,7 +2,10 @@
 `ensure_builtin_roles`, run after every migrate so new permissions are picked up."""
 
 from django.apps import apps as global_apps
+from django.db.models import Q
 from django.utils.translation import gettext_noop
+
+from schoolgate.core.access import BOOK_FOR_PARENTS, ORGANISE_EVENINGS, SEE_ATTENDANCE, TEACH
 
 ADMINISTRATORS = "Administrators"
 ORGANISERS = "Evening organisers"
@@ -22,7 +25,9 @@ BUILTIN_ROLES = {
         "MIS go here unless another role is chosen."
     ),
 }
-EVENINGS_APP = "evenings"
+# The built-in roles' defaults (docs/permissions.md); Administrators have every capability.
+ORGANISER_CAPABILITIES = (ORGANISE_EVENINGS, BOOK_FOR_PARENTS, SEE_ATTENDANCE, TEACH)
+TEACHER_CAPABILITIES = (TEACH,)
 
 
 def schoolgate_app_labels() -> list[str]:
@@ -48,12 +53,8 @@ def ensure_builtin_roles(*, apps=global_apps) -> None:
     ).values_list("pk", flat=True)
     permissions = {
         ADMINISTRATORS: list(ours),
-        ORGANISERS: list(
-            Permission.objects.filter(content_type__app_label=EVENINGS_APP).values_list(
-                "pk", flat=True
-            )
-        ),
-        TEACHERS: [],
+        ORGANISERS: _permission_ids(Permission, ORGANISER_CAPABILITIES),
+        TEACHERS: _permission_ids(Permission, TEACHER_CAPABILITIES),
     }
     for name, description in BUILTIN_ROLES.items():
         group, _created = Group.objects.get_or_create(name=name)
@@ -63,6 +64,14 @@ def ensure_builtin_roles(*, apps=global_apps) -> None:
         )
         # Only ever add: a school may have given a built-in role more permissions.
         group.permissions.add(*permissions[name])
+
+
+def _permission_ids(Permission, capabilities) -> list[int]:
+    wanted = Q()
+    for capability in capabilities:
+        app_label, codename = capability.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.filter(wanted).values_list("pk", flat=True))
 
 
 def run_after_migrate(sender, apps=global_apps, **kwargs) -> None:

@@ -1,24 +1,33 @@
 from django.urls import path
 
 from schoolgate.accounts import views
+from schoolgate.core.access import audience, public
 
 app_name = "accounts"
 urlpatterns = [
     # Everyone
-    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
-    path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("sign-in/", public(views.SignInView.as_view()), name="sign-in"),
+    path("sign-out/", public(views.SignOutView.as_view()), name="sign-out"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
-    path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set-password"),
+    path(
+        "set-password/<uidb64>/<token>/",
+        public(views.SetPasswordView.as_view()),
+        name="set-password",
+    ),
     path("new-link/sent/", views.new_link_sent, name="new-link-sent"),
     path("new-link/<uidb64>/", views.new_link, name="new-link"),
     path("forgot-password/", views.forgot_password, name="forgot-password"),
     path("forgot-password/sent/", views.forgot_password_sent, name="forgot-password-sent"),
     path(
         "reset-password/<uidb64>/<token>/",
-        views.ResetPasswordView.as_view(),
+        public(views.ResetPasswordView.as_view()),
         name="reset-password",
     ),
-    path("change-password/", views.ChangePasswordView.as_view(), name="change-password"),
+    path(
+        "change-password/",
+        audience("signed_in")(views.ChangePasswordView.as_view()),
+        name="change-password",
+    ),
     path("two-factor/", views.two_factor, name="two-factor"),
     path("two-factor/set-up/", views.two_factor_set_up, name="two-factor-set-up"),
     # The User Manager (staff with accounts.manage_users)

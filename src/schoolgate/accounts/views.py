@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -35,11 +34,9 @@ from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import BUILTIN_ROLES
 from schoolgate.accounts.tasks import send_new_link_if_account, send_reset_if_account
 from schoolgate.accounts.tokens import invitation_token
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import MANAGE_USERS, READ_AUDIT, capability_required, public, signed_in
 from schoolgate.core.context_processors import school_name
 
-MANAGE = "accounts.manage_users"
-AUDIT = "accounts.view_audit"
 PER_PAGE = 50
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -103,6 +100,7 @@ class ResetPasswordView(_SetPasswordView):
     audit_action = "password.reset"
 
 
+@public
 @require_POST
 def new_link(request, uidb64):
     """Ask for a new link after an expired or used one: the same answer for anyone."""
@@ -110,10 +108,12 @@ def new_link(request, uidb64):
     return redirect("accounts:new-link-sent")
 
 
+@public
 def new_link_sent(request):
     return render(request, "accounts/new_link_sent.html")
 
 
+@public
 def forgot_password(request):
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -124,6 +124,7 @@ def forgot_password(request):
     return render(request, "accounts/forgot_password.html", {"form": form})
 
 
+@public
 def forgot_password_sent(request):
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
     return render(request, "accounts/forgot_password_sent.html", {"hours": hours})
@@ -154,8 +155,8 @@ class ChangePasswordView(auth_views.PasswordChangeView):
         return context
 
 
+@signed_in
 @require_POST
-@login_required
 def sign_out_everywhere(request):
     """End all of one's own sessions, this one included."""
     users.sign_out_everywhere(user=request.user, actor=request.user, reason="by themselves")
@@ -176,7 +177,7 @@ def _next_url(request) -> str:
     return reverse("home")
 
 
-@login_required
+@signed_in
 def two_factor_set_up(request):
     user = request.user
     if otp.confirmed_device(user) is not None:
@@ -207,7 +208,7 @@ def two_factor_set_up(request):
     )
 
 
-@login_required
+@signed_in
 def two_factor(request):
     user = request.user
     device = otp.confirmed_device(user)
@@ -231,7 +232,7 @@ def two_factor(request):
 # The User Manager
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def user_list(request):
     form = UserSearchForm(request.GET or None)
     found = selectors.search_users(**form.filters())
@@ -247,7 +248,7 @@ def user_list(request):
     )
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def user_detail(request, user_id):
     person = get_object_or_404(User, pk=user_id)
     roles_form = RolesForm(initial={"roles": list(person.groups.all())})
@@ -267,7 +268,7 @@ def _user_page(request, person, *, roles_form, status=200):
             "sessions": person.signed_in_sessions.count(),
             "two_factor": otp.confirmed_device(person) is not None,
             "history": selectors.audit_entries(subject=person.email)[:10]
-            if request.user.has_perm(AUDIT)
+            if request.user.has_perm(READ_AUDIT)
             else None,
             "is_self": person.pk == request.user.pk,
         },
@@ -276,7 +277,7 @@ def _user_page(request, person, *, roles_form, status=200):
 
 
 @require_POST
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def user_roles(request, user_id):
     person = get_object_or_404(User, pk=user_id)
     form = RolesForm(request.POST)
@@ -303,7 +304,7 @@ def _user_action(action, success):
     """A POST-only admin action on one user, with an optional reason."""
 
     @require_POST
-    @staff_required(MANAGE)
+    @capability_required(MANAGE_USERS)
     def view(request, user_id):
         person = get_object_or_404(User, pk=user_id)
         form = ReasonForm(request.POST, prefix="account")
@@ -342,7 +343,7 @@ user_reset_two_factor = _user_action(
 )
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def role_list(request):
     return render(
         request,
@@ -351,7 +352,7 @@ def role_list(request):
     )
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def role_create(request):
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -371,7 +372,7 @@ def role_create(request):
     return render(request, "accounts/role_create.html", {"form": form})
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def role_detail(request, role_id):
     group = get_object_or_404(Group.objects.select_related("profile"), pk=role_id)
     members = Paginator(selectors.role_members(group), PER_PAGE).get_page(request.GET.get("page"))
@@ -390,7 +391,7 @@ def role_detail(request, role_id):
     )
 
 
-@staff_required(MANAGE)
+@capability_required(MANAGE_USERS)
 def staff_accounts(request):
     form = StaffAccountsForm(request.POST or None)
     result = None
@@ -416,7 +417,7 @@ def staff_accounts(request):
     return render(request, "accounts/staff_accounts.html", {"form": form, "preview": preview})
 
 
-@staff_required(AUDIT)
+@capability_required(READ_AUDIT)
 def audit_log(request):
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
     filters = form.cleaned_data if form.is_valid() else {}

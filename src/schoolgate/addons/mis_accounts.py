@@ -14,7 +14,7 @@ from schoolgate.accounts.generation import NoParentGroup, generate_accounts, pre
 from schoolgate.accounts.invitations import never_signed_in_parents, resend_invitations
 from schoolgate.addons.models import AddonSettings
 from schoolgate.addons.selectors import get_addon_settings
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import MANAGE_ADDONS, capability_required
 
 
 class GenerateForm(forms.Form):
@@ -29,7 +29,7 @@ class GenerateForm(forms.Form):
     )
 
 
-@staff_required("addons.change_addonsettings")
+@capability_required(MANAGE_ADDONS)
 def mis_accounts_page(request):
     addon_settings = get_addon_settings()
     form = GenerateForm(request.POST or None, initial={"mode": addon_settings.generation_mode})

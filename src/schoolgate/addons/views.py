@@ -8,11 +8,11 @@ from schoolgate.addons.forms import AddonSettingsForm
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.addons.sender import current_sender
 from schoolgate.addons.services import send_test_email, update_addon_settings
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import MANAGE_ADDONS, capability_required
 from schoolgate.outbox.models import OutboxMessage
 
 
-@staff_required("addons.change_addonsettings")
+@capability_required(MANAGE_ADDONS)
 def settings_page(request):
     addon_settings = get_addon_settings()
     form = AddonSettingsForm(request.POST or None, instance=addon_settings)

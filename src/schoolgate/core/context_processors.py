@@ -1,6 +1,32 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from schoolgate.core.access import (
+    MANAGE_ADDONS,
+    MANAGE_USERS,
+    ORGANISE_EVENINGS,
+    READ_OUTBOX,
+    REVIEW_CORRECTIONS,
+    RUN_SYNC,
+    SEE_MIS_DATA,
+    TEACH,
+    has_capability,
+)
+
+# Each staff page in the navigation, shown only to those whose roles allow it.
+STAFF_NAVIGATION = (
+    ((SEE_MIS_DATA,), gettext_lazy("Data Dashboard"), "mis:dashboard"),
+    ((RUN_SYNC,), gettext_lazy("Sync"), "mis:sync"),
+    ((TEACH,), gettext_lazy("My parents' evenings"), "teacher:evenings"),
+    ((ORGANISE_EVENINGS,), gettext_lazy("Parents' evenings"), "evenings_staff:list"),
+    ((MANAGE_ADDONS,), gettext_lazy("Add-ons"), "addons:settings"),
+    ((MANAGE_ADDONS,), gettext_lazy("MIS Accounts"), "addons:mis-accounts"),
+    ((READ_OUTBOX,), gettext_lazy("Email outbox"), "outbox:list"),
+    ((REVIEW_CORRECTIONS,), gettext_lazy("Corrections"), "corrections:queue"),
+    ((MANAGE_USERS,), gettext_lazy("User Manager"), "accounts:users"),
+)
 
 
 def school(request):
@@ -23,22 +49,9 @@ def navigation_for(request) -> list[dict]:
         return []
     items = []
     if user.is_staff:
-        items += [
-            {"label": _("Data Dashboard"), "url": reverse("mis:dashboard")},
-            {"label": _("Sync"), "url": reverse("mis:sync")},
-        ]
-        items.append({"label": _("My parents' evenings"), "url": reverse("teacher:evenings")})
-        if user.has_perm("evenings.organise_evenings"):
-            items.append({"label": _("Parents' evenings"), "url": reverse("evenings_staff:list")})
-        if user.has_perm("addons.change_addonsettings"):
-            items.append({"label": _("Add-ons"), "url": reverse("addons:settings")})
-            items.append({"label": _("MIS Accounts"), "url": reverse("addons:mis-accounts")})
-        if user.has_perm("outbox.view_outboxmessage"):
-            items.append({"label": _("Email outbox"), "url": reverse("outbox:list")})
-        if user.has_perm("portal.review_corrections"):
-            items.append({"label": _("Corrections"), "url": reverse("corrections:queue")})
-        if user.has_perm("accounts.manage_users"):
-            items.append({"label": _("User Manager"), "url": reverse("accounts:users")})
+        for capability, label, url_name in STAFF_NAVIGATION:
+            if has_capability(user, *capability):
+                items.append({"label": label, "url": reverse(url_name)})
     else:
         items.append({"label": _("Your children"), "url": reverse("portal:home")})
         items.append({"label": _("Parents' evenings"), "url": reverse("evenings:list")})

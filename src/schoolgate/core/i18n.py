@@ -11,6 +11,8 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from schoolgate.core.access import public
+
 # Django's own Welsh catalogue spells July "Gorffenaf"; ours, which takes precedence,
 # says "Gorffennaf". Marked here so that makemessages keeps both in our catalogue.
 CORRECTED_DJANGO_STRINGS = (gettext_noop("July"), pgettext_lazy("alt. month", "July"))
@@ -81,6 +83,7 @@ def save_language(*, user, language: str) -> bool:
     return True
 
 
+@public
 @require_POST
 def set_language(request):
     """The switcher's target: Django's set_language, which also saves a signed-in

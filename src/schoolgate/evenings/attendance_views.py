@@ -8,13 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import ORGANISE_EVENINGS, SEE_ATTENDANCE, capability_required
 from schoolgate.evenings import attendance, teacher_tools
 from schoolgate.evenings.errors import BookingError
 from schoolgate.evenings.models import Appointment, Evening, EveningTeacher
 from schoolgate.evenings.teacher_tool_forms import AttendanceMarkForm
 
-ORGANISE = "evenings.organise_evenings"
 REFUSED = 409
 
 
@@ -27,7 +26,7 @@ def _teacher_choice(evening, value) -> EveningTeacher | None:
         raise Http404 from None
 
 
-@staff_required(ORGANISE)
+@capability_required(ORGANISE_EVENINGS, SEE_ATTENDANCE)
 @require_http_methods(["GET", "POST"])
 def attendance_page(request, evening_id):
     evening = get_object_or_404(Evening, pk=evening_id)

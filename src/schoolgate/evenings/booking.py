@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import pupils_visible_to
 from schoolgate.addons.selectors import get_addon_settings
+from schoolgate.core.access import BOOK_FOR_PARENTS, ORGANISE_EVENINGS, has_capability
 from schoolgate.evenings import notifications, planner
 from schoolgate.evenings.availability import BookableTeacher, bookable_teachers, live_q
 from schoolgate.evenings.errors import (
@@ -56,7 +57,6 @@ from schoolgate.mis.models import Pupil
 
 logger = logging.getLogger(__name__)
 
-BOOK_FOR_PARENTS = "evenings.book_for_parents"
 MINUTE = timedelta(minutes=1)
 DEADLOCK_RETRIES = 3
 
@@ -577,18 +577,11 @@ def _prepare(
 
 
 def _is_booking_staff(user) -> bool:
-    return bool(
-        user is not None and user.is_active and user.is_staff and user.has_perm(BOOK_FOR_PARENTS)
-    )
+    return user is not None and has_capability(user, BOOK_FOR_PARENTS)
 
 
 def _is_organiser(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_active
-        and user.is_staff
-        and user.has_perm("evenings.organise_evenings")
-    )
+    return user is not None and has_capability(user, ORGANISE_EVENINGS)
 
 
 def _acting_for(actor, parent) -> bool:

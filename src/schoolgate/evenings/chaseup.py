@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import generation_mode
 from schoolgate.accounts.models import User
+from schoolgate.core.access import ORGANISE_EVENINGS, has_capability
 from schoolgate.evenings.availability import eligible_pupils
 from schoolgate.evenings.errors import NotAllowed, SetupError
 from schoolgate.evenings.models import ChaseUp, Evening
@@ -26,7 +27,6 @@ from schoolgate.evenings.takeup import booked_pupil_ids, chase_links
 from schoolgate.mis.models import Pupil
 from schoolgate.outbox.services import queue_emails
 
-ORGANISE = "evenings.organise_evenings"
 TEMPLATE = "evening_chase_up"
 
 
@@ -63,7 +63,7 @@ def recipients(evening: Evening) -> dict[int, tuple[User, list[str]]]:
 def send_chase_ups(*, evening: Evening, actor, now: datetime | None = None) -> ChaseResult:
     """Queue the chase-up email to every parent who has not booked and has not been
     chased today; returns who was sent it and who had been chased already."""
-    if not (actor is not None and actor.is_active and actor.is_staff and actor.has_perm(ORGANISE)):
+    if not (actor is not None and has_capability(actor, ORGANISE_EVENINGS)):
         raise NotAllowed(_("You may not run parents' evenings."))
     now = now or timezone.now()
     evening = Evening.objects.get(pk=evening.pk)

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from schoolgate.accounts.decorators import parent_required
+from schoolgate.core.access import public
 from schoolgate.evenings import ics
 from schoolgate.evenings.models import CalendarFeed
 from schoolgate.evenings.notifications import itinerary
 from schoolgate.evenings.teacher_feed import add_teaching_events
-from schoolgate.portal.views import parent_required
 
 SALT = "schoolgate.evenings.calendar-feed"
 
@@ -110,6 +111,7 @@ def _etag(content: str) -> str:
 # --- views -------------------------------------------------------------------------
 
 
+@public
 @require_GET
 @never_cache
 def feed(request, token: str):

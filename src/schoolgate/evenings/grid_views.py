@@ -10,10 +10,8 @@ The grid is for organisers and for staff who book on parents' behalf; booking, m
 and cancelling need evenings.book_for_parents."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import BOOK_FOR_PARENTS, ORGANISE_EVENINGS, capability_required
 from schoolgate.evenings import booking, grid
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, LimitReached
@@ -41,28 +39,14 @@ from schoolgate.evenings.models import Appointment, Evening
 from schoolgate.evenings.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
 from schoolgate.evenings.staff_forms import day_label
 
-ORGANISE = "evenings.organise_evenings"
-BOOK = booking.BOOK_FOR_PARENTS
 REFUSED = 409
 GET_POST = require_http_methods(["GET", "POST"])
 FILTERS = ("day", "year", "department", "teacher")
 
 
-def grid_viewer(view):
-    """Organisers, and staff who book on parents' behalf, see the grid."""
-
-    @staff_required()
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.has_perm(ORGANISE) or request.user.has_perm(BOOK)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def booker(view):
-    return staff_required(BOOK)(view)
+# Organisers, and staff who book on parents' behalf, see the grid.
+grid_viewer = capability_required(ORGANISE_EVENINGS, BOOK_FOR_PARENTS)
+booker = capability_required(BOOK_FOR_PARENTS)
 
 
 def _evening(evening_id) -> Evening:
@@ -228,7 +212,7 @@ def grid_page(request, evening_id):
         teachers=teachers,
         taught=taught,
     )
-    can_book = request.user.has_perm(BOOK)
+    can_book = request.user.has_perm(BOOK_FOR_PARENTS)
     book_url = _url("behalf", evening.pk)
     # One reverse for every booked cell: the id is appended.
     appointment_url = _url("behalf-appointment", evening.pk, 1).removesuffix("1/")
@@ -559,7 +543,7 @@ def appointment_page(request, evening_id, appointment_id):
         {
             "evening": evening,
             "appointment": appointment,
-            "can_book": request.user.has_perm(BOOK),
+            "can_book": request.user.has_perm(BOOK_FOR_PARENTS),
             "confirmed": appointment.status == Appointment.Status.CONFIRMED,
             "held": appointment.status == Appointment.Status.HELD,
         },

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from schoolgate.accounts.decorators import parent_required
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings import room_map
 from schoolgate.evenings.models import Appointment
 from schoolgate.evenings.pdf import pdf_response, render_pdf
 from schoolgate.evenings.print_views import room_map_response
-from schoolgate.portal.views import parent_required
 
 
 def itinerary(evening, user, *, now) -> list[tuple]:

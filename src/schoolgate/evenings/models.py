@@ -96,6 +96,8 @@ class Evening(models.Model):
         permissions = [
             ("organise_evenings", "Set up and run parents' evenings"),
             ("book_for_parents", "Book, move and cancel appointments on a parent's behalf"),
+            ("view_attendance", "See attendance figures for parents' evenings"),
+            ("teach", "A teacher's own schedules, breaks, notes and attendance marks"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from schoolgate.accounts.decorators import parent_required
 from schoolgate.evenings import absence, booking, waiting
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
@@ -22,7 +23,6 @@ from schoolgate.evenings.errors import BookingError, HoldExpired
 from schoolgate.evenings.models import Appointment, Evening
 from schoolgate.evenings.parent_forms import MessagesForm, VisitForm
 from schoolgate.evenings.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
-from schoolgate.portal.views import parent_required
 
 # A refused booking: the page is shown again with the reason, and nothing changed.
 REFUSED = 409

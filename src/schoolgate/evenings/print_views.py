@@ -15,16 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import ORGANISE_EVENINGS, capability_required
 from schoolgate.evenings import room_map, schedules
 from schoolgate.evenings.models import Evening
 from schoolgate.evenings.pdf import pdf_response, render_pdf
 
-ORGANISE = "evenings.organise_evenings"
-
-
-def organiser(view):
-    return staff_required(ORGANISE)(view)
+organiser = capability_required(ORGANISE_EVENINGS)
 
 
 def _evening(evening_id) -> Evening:

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import TEACH, capability_required
 from schoolgate.evenings import schedules
 from schoolgate.evenings.pdf import pdf_response, render_pdf
 
@@ -21,13 +21,13 @@ def _own_entry_or_404(user, evening_id):
     return entry
 
 
-@staff_required()
+@capability_required(TEACH)
 def evening_list(request):
     entries = schedules.teacher_evenings(request.user, now=timezone.now())
     return render(request, "evenings/teacher/evenings.html", {"entries": entries})
 
 
-@staff_required()
+@capability_required(TEACH)
 def schedule(request, evening_id):
     entry = _own_entry_or_404(request.user, evening_id)
     found = schedules.teacher_schedule(evening=entry.evening, teacher=entry)
@@ -38,7 +38,7 @@ def schedule(request, evening_id):
     )
 
 
-@staff_required()
+@capability_required(TEACH)
 def schedule_pdf(request, evening_id):
     entry = _own_entry_or_404(request.user, evening_id)
     found = schedules.teacher_schedule(evening=entry.evening, teacher=entry)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schoolgate.core.access import ORGANISE_EVENINGS, has_capability
 from schoolgate.evenings import planner
 from schoolgate.evenings.availability import eligible_pupils, live_q
 from schoolgate.evenings.booking import _lock_evening, _release_held, rebuild_cells
@@ -29,8 +30,6 @@ from schoolgate.evenings.models import (
 )
 from schoolgate.evenings.teachers import teacher_entries_for
 from schoolgate.mis.models import GroupMembership, GroupTeacher, Staff, TeachingGroup
-
-ORGANISE = "evenings.organise_evenings"
 
 
 class _Unset:
@@ -622,9 +621,7 @@ def _require_organiser(actor) -> None:
 
 
 def _is_organiser(actor) -> bool:
-    return bool(
-        actor is not None and actor.is_active and actor.is_staff and actor.has_perm(ORGANISE)
-    )
+    return bool(actor is not None and has_capability(actor, ORGANISE_EVENINGS))
 
 
 def _require_break_rights(actor, evening: Evening, *, teachers=UNSET, brk=None, now) -> None:

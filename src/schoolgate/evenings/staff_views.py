@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import ORGANISE_EVENINGS, capability_required
 from schoolgate.evenings import setup
 from schoolgate.evenings.errors import ChangeRefused, SetupError
 from schoolgate.evenings.models import (
@@ -39,14 +39,12 @@ from schoolgate.evenings.staff_forms import (
     day_label,
 )
 
-ORGANISE = "evenings.organise_evenings"
 # A change refused because it would break bookings: the page again, with the list.
 REFUSED = 409
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def organiser(view):
-    return staff_required(ORGANISE)(view)
+organiser = capability_required(ORGANISE_EVENINGS)
 
 
 def _evening(evening_id) -> Evening:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import ORGANISE_EVENINGS, capability_required
 from schoolgate.evenings import availability_csv, bookings_csv, chaseup, copying
 from schoolgate.evenings.errors import ChangeRefused, SetupError
 from schoolgate.evenings.models import Evening
@@ -24,12 +24,10 @@ from schoolgate.evenings.takeup import take_up
 from schoolgate.evenings.takeup_forms import AvailabilityForm, CopyForm
 from schoolgate.mis.snapshot import InvalidSource
 
-ORGANISE = "evenings.organise_evenings"
 REFUSED = 409
 
 
-def organiser(view):
-    return staff_required(ORGANISE)(view)
+organiser = capability_required(ORGANISE_EVENINGS)
 
 
 def _evening(evening_id) -> Evening:

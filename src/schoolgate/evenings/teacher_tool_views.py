@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import TEACH, capability_required
 from schoolgate.evenings import feeds, teacher_feed, teacher_tools
 from schoolgate.evenings.errors import BookingError, ChangeRefused, SetupError
 from schoolgate.evenings.models import Break, CalendarFeed, Evening
@@ -25,7 +25,7 @@ REFUSED = 409
 # --- one appointment ---------------------------------------------------------------
 
 
-@staff_required()
+@capability_required(TEACH)
 @never_cache
 @GET_POST
 def appointment(request, evening_id, appointment_id):
@@ -94,7 +94,7 @@ def _breaks_page(request, evening, form, *, refused=None, status=200):
     )
 
 
-@staff_required()
+@capability_required(TEACH)
 @GET_POST
 def breaks(request, evening_id):
     """The breaks that apply to the teacher, and (before booking opens) a form to add
@@ -124,7 +124,7 @@ def breaks(request, evening_id):
     return _breaks_page(request, evening, form)
 
 
-@staff_required()
+@capability_required(TEACH)
 @require_POST
 def break_remove(request, evening_id, break_id):
     evening = _evening_taught(request.user, evening_id)
@@ -147,7 +147,7 @@ def _rows(user, evening):
 # --- calendar feed -----------------------------------------------------------------
 
 
-@staff_required()
+@capability_required(TEACH)
 @never_cache
 @GET_POST
 def calendar(request):

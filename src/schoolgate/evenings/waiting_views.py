@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from schoolgate.accounts.decorators import parent_required
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings import waiting
 from schoolgate.evenings.errors import BookingError
-from schoolgate.portal.views import parent_required
 
 REFUSED = 409
 

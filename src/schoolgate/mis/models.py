@@ -182,6 +182,11 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        # Capabilities over the mirror (docs/permissions.md): not about one model.
+        permissions = [
+            ("view_mis_data", "See MIS data and contacts"),
+            ("run_sync", "Run a sync from MIS files and confirm large changes"),
+        ]
 
     def __str__(self):
         return f"Sync {self.pk} ({self.status})"

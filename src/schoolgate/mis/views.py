@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
 from schoolgate.mis.forms import SyncForm
 from schoolgate.mis.models import SyncRun
@@ -41,7 +41,7 @@ PROBLEM_LISTS = (
 ACCOUNT_LISTS = ("accounts-all", "accounts-primary")
 
 
-@staff_required()
+@capability_required(SEE_MIS_DATA)
 def dashboard(request):
     figures = dashboard_figures()
 
@@ -65,7 +65,7 @@ def dashboard(request):
     )
 
 
-@staff_required()
+@capability_required(SEE_MIS_DATA)
 def dashboard_list(request, slug):
     if slug not in LISTS:
         raise Http404
@@ -78,7 +78,7 @@ def dashboard_list(request, slug):
     )
 
 
-@staff_required()
+@capability_required(RUN_SYNC)
 def sync(request):
     posted = request.method == "POST"
     form = SyncForm(request.POST, request.FILES) if posted else SyncForm()
@@ -158,7 +158,7 @@ def started_by_label(run: SyncRun) -> str:
     return run.get_trigger_display()
 
 
-@staff_required()
+@capability_required(SEE_MIS_DATA, RUN_SYNC)
 def sync_report(request, run_id):
     run = get_object_or_404(SyncRun.objects.select_related("started_by"), pk=run_id)
     counts = [
@@ -178,7 +178,7 @@ def sync_report(request, run_id):
     )
 
 
-@staff_required()
+@capability_required(RUN_SYNC)
 def csv_template(request, name):
     if name not in CSV_TEMPLATES:
         raise Http404

@@ -14,6 +14,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from schoolgate.core.access import public
+
 # Set once the migrations are found applied: they stay applied while this code runs,
 # and the check reads every migration file from disk.
 _migrations_applied = False
@@ -132,6 +134,7 @@ def health(*, only: list[str] | None = None) -> dict:
     return {"status": status, "checks": checks}
 
 
+@public
 @never_cache
 def healthz(request):
     """200 when every check passes, else 503. `?checks=database,migrations` limits the

@@ -9,18 +9,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import READ_OUTBOX, RETRY_OUTBOX, capability_required
 from schoolgate.outbox.models import OutboxMessage
 from schoolgate.outbox.selectors import outbox_messages, status_counts
 from schoolgate.outbox.services import retry_now
 
 LINK = re.compile(r"(?P<site>https?://[^/\s]+)/\S*")
 PER_PAGE = 50
-VIEW = "outbox.view_outboxmessage"
-CHANGE = "outbox.change_outboxmessage"
 
 
-@staff_required(VIEW)
+@capability_required(READ_OUTBOX)
 def message_list(request):
     status = request.GET.get("status", "")
     if status not in OutboxMessage.Status.values:
@@ -43,10 +41,12 @@ def message_list(request):
     )
 
 
-@staff_required(VIEW)
+@capability_required(READ_OUTBOX)
 def message_detail(request, message_id):
     message = get_object_or_404(OutboxMessage, pk=message_id)
-    can_retry = message.status == OutboxMessage.Status.FAILED and request.user.has_perm(CHANGE)
+    can_retry = message.status == OutboxMessage.Status.FAILED and request.user.has_perm(
+        RETRY_OUTBOX
+    )
     return render(
         request,
         "outbox/detail.html",
@@ -60,10 +60,10 @@ def hide_links(text: str) -> str:
 
 
 @require_POST
-@staff_required(VIEW)
+@capability_required(READ_OUTBOX)
 def message_retry(request, message_id):
     message = get_object_or_404(OutboxMessage, pk=message_id)
-    if not request.user.has_perm(CHANGE):
+    if not request.user.has_perm(RETRY_OUTBOX):
         raise PermissionDenied
     if message.status != OutboxMessage.Status.FAILED:
         messages.error(request, _("Only a failed message can be retried."))

@@ -6,14 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from schoolgate.core.access import staff_required
+from schoolgate.core.access import REVIEW_CORRECTIONS, capability_required
 from schoolgate.portal import selectors, services
 from schoolgate.portal.models import CorrectionRequest
 
-REVIEW = "portal.review_corrections"
 
-
-@staff_required(REVIEW)
+@capability_required(REVIEW_CORRECTIONS)
 def queue(request):
     status = request.GET.get("status", CorrectionRequest.Status.OPEN)
     if status not in CorrectionRequest.Status.values:
@@ -38,7 +36,7 @@ def queue(request):
 
 
 @require_POST
-@staff_required(REVIEW)
+@capability_required(REVIEW_CORRECTIONS)
 def mark_done(request, correction_id: int):
     correction = get_object_or_404(CorrectionRequest, pk=correction_id)
     if services.mark_correction_done(correction=correction, actor=request.user):

@@ -1,30 +1,15 @@
 """The parent portal: each parent sees only the children accounts.access allows."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from schoolgate.accounts.access import get_visible_pupil_or_404, is_parent
+from schoolgate.accounts.access import get_visible_pupil_or_404
+from schoolgate.accounts.decorators import parent_required
 from schoolgate.portal import selectors, services
 from schoolgate.portal.forms import CorrectionForm
-
-
-def parent_required(view):
-    """Signed in and linked to at least one child now; otherwise a 403 page saying so."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_parent(request.user):
-            return render(request, "portal/no_children.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @parent_required
