@@ -204,7 +204,7 @@ def test_a_staff_member_who_loses_their_child_keeps_the_staff_area(client, schoo
     run = resync(school.snapshot)
 
     assert client.get(reverse("portal:home")).status_code == 403
-    assert client.get(reverse("mis:dashboard")).status_code == 200
+    assert client.get(reverse("teacher:evenings")).status_code == 200
     lost("helen", "hal", "PR removed", run)
 
 

@@ -71,19 +71,30 @@ def test_ensure_builtin_roles_is_idempotent_and_picks_up_new_permissions():
     assert extra in teachers.permissions.all()
 
 
-def test_evening_organisers_get_the_evenings_permissions_when_there_are_some():
+def test_built_in_roles_get_their_declared_capabilities_and_nothing_else():
     evening, _ = ContentType.objects.get_or_create(app_label="evenings", model="evening")
-    manage, _ = Permission.objects.get_or_create(
+    Permission.objects.get_or_create(
         codename="change_evening", content_type=evening, defaults={"name": "Can change evening"}
     )
 
     ensure_builtin_roles()
 
-    organisers = Group.objects.get(name=ORGANISERS)
-    assert manage in organisers.permissions.all()
-    assert set(organisers.permissions.values_list("content_type__app_label", flat=True)) == {
-        "evenings"
+    def held(role):
+        return {
+            f"{app}.{codename}"
+            for app, codename in Group.objects.get(name=role).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+
+    assert held(ORGANISERS) == {
+        "evenings.organise_evenings",
+        "evenings.book_for_parents",
+        "evenings.view_attendance",
+        "evenings.teach",
     }
+    assert held(TEACHERS) == {"evenings.teach"}
+    assert {"mis.run_sync", "mis.view_mis_data", "accounts.manage_users"} <= held(ADMINISTRATORS)
 
 
 def test_roles_page_lists_each_role_with_description_and_member_count(client, admin):

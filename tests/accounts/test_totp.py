@@ -18,7 +18,7 @@ from schoolgate.accounts.roles import ADMINISTRATORS, TEACHERS
 PASSWORD = "correct horse battery staple"
 SET_UP = reverse("accounts:two-factor-set-up")
 VERIFY = reverse("accounts:two-factor")
-DASHBOARD = reverse("mis:dashboard")
+DASHBOARD = reverse("teacher:evenings")  # the teacher's own staff page
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +66,7 @@ def test_staff_must_enrol_before_any_staff_page(client, required, teacher):
     response = client.get(DASHBOARD)
 
     assert response.status_code == 302
-    assert response.url == f"{SET_UP}?next=%2Fstaff%2Fmis%2F"
+    assert response.url == f"{SET_UP}?next=%2Fstaff%2Fmy-evenings%2F"
     page = client.get(response.url).content.decode()
     assert page.count("<h1") == 1
     assert '<svg role="img"' in page and "<title>QR code for your authenticator app" in page

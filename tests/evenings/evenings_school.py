@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import TEACHERS
 from schoolgate.evenings import booking, setup
 from schoolgate.evenings.models import Evening, EveningTeacher, Slot
 from schoolgate.mis.models import Pupil, Staff, TeachingGroup
@@ -152,6 +153,7 @@ def make_school(*, extra_families: int = 0) -> School:
         )
     )
     teacher_user = User.objects.create_user("teacher@school.example", is_staff=True)
+    teacher_user.groups.add(Group.objects.get(name=TEACHERS))
     pupils = {p.legal_forename.lower(): p for p in Pupil.objects.exclude(legal_surname="Race")}
     staff = {s.mis_id: s for s in Staff.objects.all()}
     return School(

@@ -3,11 +3,13 @@ evenings_school.py by email, and evenings relative to the real clock (the pages 
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from evenings_school import LONDON, make_evening, teacher
 
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import TEACHERS
 from schoolgate.core.emails import normalise_email
 from schoolgate.evenings import booking
 from schoolgate.evenings.models import Slot
@@ -20,7 +22,9 @@ def teacher_account(mis_id: str) -> User:
     """A staff account whose email matches the MIS staff record (as a sync would give)."""
     email = EMAILS.get(mis_id, f"{mis_id.lower()}@school.example")
     Staff.objects.filter(mis_id=mis_id).update(email=email, email_key=normalise_email(email))
-    return User.objects.create_user(email, is_staff=True, first_name=mis_id[2:].title())
+    user = User.objects.create_user(email, is_staff=True, first_name=mis_id[2:].title())
+    user.groups.add(Group.objects.get(name=TEACHERS))
+    return user
 
 
 def signed_in(user) -> Client:

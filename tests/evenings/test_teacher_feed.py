@@ -3,11 +3,13 @@ secret, revocable address (feeds.py, teacher_feed.py), never a note or a parent'
 message; and the staff page teacher:calendar that makes, resets and turns it off."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from icalendar import Calendar
 from teacher_helpers import book_at, evening_at, signed_in, teacher_account
 
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import TEACHERS
 from schoolgate.core.emails import normalise_email
 from schoolgate.evenings import booking, ics, teacher_tools
 from schoolgate.evenings.feeds import create_feed, feed_token
@@ -93,6 +95,7 @@ def test_a_teacher_who_is_also_a_parent_gets_both_in_one_feed(client, school, up
         email=bea_email, email_key=normalise_email(bea_email)
     )
     User.objects.filter(pk=school.bea.pk).update(is_staff=True)
+    school.bea.groups.add(Group.objects.get(name=TEACHERS))
     cal_again = book_at(school, evening, school.bea, school.cal, "S-TOM", 16, 30)
     summaries = sorted(
         str(e["SUMMARY"]) for e in events(client, User.objects.get(pk=school.bea.pk))

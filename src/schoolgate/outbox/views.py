@@ -3,7 +3,6 @@
 import re
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -60,11 +59,9 @@ def hide_links(text: str) -> str:
 
 
 @require_POST
-@capability_required(READ_OUTBOX)
+@capability_required(RETRY_OUTBOX)
 def message_retry(request, message_id):
     message = get_object_or_404(OutboxMessage, pk=message_id)
-    if not request.user.has_perm(RETRY_OUTBOX):
-        raise PermissionDenied
     if message.status != OutboxMessage.Status.FAILED:
         messages.error(request, _("Only a failed message can be retried."))
     else:
