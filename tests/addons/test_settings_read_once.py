@@ -1,0 +1,51 @@
+"""The add-on settings row is read once per web request, and never served stale."""
+
+from django.core.signals import request_finished, request_started
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from schoolgate.addons.models import AddonSettings
+from schoolgate.addons.selectors import get_addon_settings
+
+
+def reads_of_settings(queries) -> int:
+    return sum('"addons_addonsettings"' in q["sql"] for q in queries)
+
+
+def test_within_a_request_the_row_is_read_once_and_a_save_is_seen_at_once():
+    get_addon_settings()  # the row exists
+    request_started.send(sender=None)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            names = {get_addon_settings().school_name for _ in range(5)}
+        assert reads_of_settings(queries) == 1 and names == {""}
+
+        # Another part of the same request saves a change: the next read sees it.
+        row = AddonSettings.objects.get(pk=1)
+        row.school_name = "Hill School"
+        row.save()
+        assert get_addon_settings().school_name == "Hill School"
+    finally:
+        request_finished.send(sender=None)
+
+
+def test_outside_a_request_every_read_goes_to_the_database():
+    """A task or command never keeps a copy: another process may change the row."""
+    get_addon_settings()
+    AddonSettings.objects.filter(pk=1).update(school_name="Changed elsewhere")
+    with CaptureQueriesContext(connection) as queries:
+        assert get_addon_settings().school_name == "Changed elsewhere"
+        get_addon_settings()
+    assert reads_of_settings(queries) == 2
+
+
+def test_each_request_starts_afresh():
+    request_started.send(sender=None)
+    get_addon_settings()
+    request_finished.send(sender=None)
+    AddonSettings.objects.filter(pk=1).update(school_name="Changed between requests")
+    request_started.send(sender=None)
+    try:
+        assert get_addon_settings().school_name == "Changed between requests"
+    finally:
+        request_finished.send(sender=None)
