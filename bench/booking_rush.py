@@ -16,6 +16,13 @@ request, errors, and a check of the finished data (double bookings, overlaps, he
 rows left, confirmations lost); then the same appointments inserted straight into the
 same tables by a minimal script, and the ratio.
 
+CPU, not only wall time (a shared machine's wall time is noise): the CPU seconds of the
+gunicorn processes and of the PostgreSQL backends serving them (read from /proc; the web
+servers keep their connections, DB_CONN_MAX_AGE=600, so each backend lives through the
+rush and is counted), per parent, overall and in the first and last quarter of the rush;
+and the SQL queries of one parent's visit, replayed in this process before the rush.
+`--json` prints one JSON object last with those figures.
+
 PostgreSQL only (the production database for a rush); the database is made if missing.
 Run by hand, never inside the test suite."""
 
@@ -159,6 +166,8 @@ def start_servers(
         SECRET_KEY=secrets.token_urlsafe(40),
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
+        # Each gunicorn worker keeps its connection, so its backend's CPU can be read.
+        DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "600"),
     )
     processes, ports = [], []
     for _ in range(count):
@@ -205,6 +214,68 @@ def stop_servers(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- CPU of the web servers and their database backends ------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    found, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
+class CpuMeter:
+    """Samples the CPU used so far by the web servers' processes and by the PostgreSQL
+    backends connected to the rush's database, keeping the last reading of each process."""
+
+    def __init__(self, roots: list[int], database: str):
+        self.roots, self.database = roots, database
+        self.web: dict[int, float] = {}
+        self.db: dict[int, float] = {}
+
+    def backend_pids(self) -> set[int]:
+        import psycopg
+
+        url = os.environ["DATABASE_URL"]
+        with psycopg.connect(url, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def sample(self) -> tuple[float, float]:
+        for root in self.roots:
+            for pid in descendants(root):
+                self.web[pid] = max(self.web.get(pid, 0.0), process_cpu(pid))
+        for pid in self.backend_pids():
+            self.db[pid] = max(self.db.get(pid, 0.0), process_cpu(pid))
+        return sum(self.web.values()), sum(self.db.values())
 
 
 # --- one parent, over HTTP -----------------------------------------------------------
@@ -314,7 +385,15 @@ def rush_one(*, email: str, evening_id: int, port: int, teachers_each: int, seed
     raise RuntimeError(f"{email}: still refused after 3 tries")
 
 
-def rush(*, emails, evening_id: int, ports: list[int], concurrency: int, teachers_each: int):
+def rush(
+    *,
+    emails,
+    evening_id: int,
+    ports: list[int],
+    concurrency: int,
+    teachers_each: int,
+    meter: CpuMeter,
+):
     stats = {
         "latencies": [],
         "steps": {},
@@ -324,6 +403,9 @@ def rush(*, emails, evening_id: int, ports: list[int], concurrency: int, teacher
         "confirmed_by_client": 0,
     }
     errors = []
+    # CPU (web, database) when 0, a quarter, three quarters and all of the parents are done.
+    marks = {0: meter.sample()}
+    quarter = max(1, len(emails) // 4)
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [
@@ -338,12 +420,17 @@ def rush(*, emails, evening_id: int, ports: list[int], concurrency: int, teacher
             )
             for i, email in enumerate(emails)
         ]
-        for future in concurrent.futures.as_completed(futures):
+        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             try:
                 future.result()
             except Exception as error:  # counted and shown, never hidden
                 errors.append(str(error))
-    return time.perf_counter() - started, stats, errors
+            if done in (quarter, len(emails) - quarter):
+                marks[done] = meter.sample()
+    took = time.perf_counter() - started
+    marks[len(emails)] = meter.sample()
+    stats["cpu_marks"] = marks
+    return took, stats, errors
 
 
 # --- the check and the baseline ------------------------------------------------------
@@ -435,6 +522,7 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1)
     parser.add_argument("--web-workers", type=int, default=5, help="gunicorn workers each")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
@@ -449,7 +537,10 @@ def main() -> None:
     workdir = Path(os.environ.get("SCHOOLGATE_DATA_DIR", "/tmp/bench-rush"))
     workdir.mkdir(parents=True, exist_ok=True)
     load_school(pupils=args.pupils, seed=args.seed, workdir=workdir)
-    evening_id, emails = prepare(parents=args.parents)
+    evening_id, emails = prepare(parents=args.parents + 1)
+    # One parent, not in the rush, visits in this process first: that visit's SQL queries.
+    replay_email, emails = emails[-1], emails[:-1]
+    queries_per_parent = count_visit_queries(replay_email, evening_id, args.teachers_each)
     connections.close_all()
     print(
         f"{len(emails):,} parents, evening {evening_id}, {args.servers} server(s) × "
@@ -457,6 +548,8 @@ def main() -> None:
     )
 
     processes, ports = start_servers(count=args.servers, workers=args.web_workers, log_dir=workdir)
+    database = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    meter = CpuMeter([process.pid for process in processes], database)
     try:
         took, stats, errors = rush(
             emails=emails,
@@ -464,6 +557,7 @@ def main() -> None:
             ports=ports,
             concurrency=args.concurrency,
             teachers_each=args.teachers_each,
+            meter=meter,
         )
     finally:
         stop_servers(processes)
@@ -497,12 +591,86 @@ def main() -> None:
             f"  lost: the parents were told {stats['confirmed_by_client']:,} appointments, "
             f"the database holds {result['confirmed']:,}"
         )
+    cpu = cpu_figures(stats["cpu_marks"], len(emails))
+    print(
+        f"CPU per parent: {cpu['cpu_ms_per_parent']:.0f} ms (web {cpu['web_cpu_ms_per_parent']:.0f}"
+        f" ms, database {cpu['db_cpu_ms_per_parent']:.0f} ms); first quarter "
+        f"{cpu['first_quarter_cpu_ms']:.0f} ms, last quarter {cpu['last_quarter_cpu_ms']:.0f} ms;"
+        f" {queries_per_parent} SQL queries for one parent's visit"
+    )
     rows, insert_took = insert_baseline(evening_id)
     print(
         f"baseline: the same {rows:,} appointments inserted straight into the tables in "
         f"{insert_took:.2f} s ({rows / insert_took:,.0f}/s); the rush took "
         f"{took / insert_took:.1f}× as long"
     )
+    if args.json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "parents": len(emails),
+                    "appointments": result["confirmed"],
+                    "wall_s": round(took, 2),
+                    "p50_ms": round(p50, 1),
+                    "p99_ms": round(p99, 1),
+                    **{key: round(value, 1) for key, value in cpu.items()},
+                    "queries_per_parent": queries_per_parent,
+                    "raw_insert_s": round(insert_took, 3),
+                    "double_bookings": result["double_bookings"],
+                    "overlaps": result["overlaps"],
+                    "errors": len(errors),
+                    "lost_confirmation_emails": result["parents_without_confirmation"],
+                }
+            )
+        )
+
+
+def cpu_figures(marks: dict[int, tuple[float, float]], parents: int) -> dict[str, float]:
+    """CPU milliseconds per parent from the readings at 0, ¼, ¾ and all parents done."""
+    points = sorted(marks)
+    (web0, db0), (web_end, db_end) = marks[points[0]], marks[points[-1]]
+
+    def per_parent(start: int, end: int) -> float:
+        used = sum(marks[end]) - sum(marks[start])
+        return used * 1000 / max(1, end - start)
+
+    return {
+        "web_cpu_ms_per_parent": (web_end - web0) * 1000 / parents,
+        "db_cpu_ms_per_parent": (db_end - db0) * 1000 / parents,
+        "cpu_ms_per_parent": (web_end - web0 + db_end - db0) * 1000 / parents,
+        "first_quarter_cpu_ms": per_parent(points[0], points[1]),
+        "last_quarter_cpu_ms": per_parent(points[-2], points[-1]),
+    }
+
+
+def count_visit_queries(email: str, evening_id: int, teachers_each: int) -> int:
+    """The SQL queries of one parent's whole visit, the same steps as rush_one, through
+    Django's test client in this process (sign-in page to confirmed)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    base = f"/parents/evenings/{evening_id}/"
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/accounts/sign-in/")
+        client.post("/accounts/sign-in/", {"username": email, "password": PASSWORD})
+        page = client.get(base).content.decode()
+        teachers = sorted({a or b for a, b in TEACHER_BOX.findall(page)})[:teachers_each]
+        client.get(base + "automatic/")
+        fields = {"teacher": teachers, "earliest": "", "latest": ""}
+        page = client.post(base + "automatic/", fields).content.decode()
+        slots = [(a or d, b or c) for a, b, c, d in HIDDEN_SLOT.findall(page)]
+        response = client.post(base + "hold/", dict(slots))
+        held = HOLD_URL.match(urllib.parse.urlsplit(response.get("Location", "")).path)
+        if not held:
+            sys.exit(f"the replayed visit could not hold times (status {response.status_code})")
+        client.get(response["Location"])
+        if client.post(response["Location"] + "confirm/").status_code != 302:
+            sys.exit("the replayed visit could not confirm")
+    return len(queries)
 
 
 if __name__ == "__main__":
