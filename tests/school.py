@@ -25,7 +25,6 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from schoolgate.accounts.models import User
-from schoolgate.accounts.roles import TEACHERS
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.mis.models import Contact, Pupil, Staff, SyncRun
 from schoolgate.mis.snapshot import (
@@ -156,7 +155,6 @@ def build_school() -> SimpleNamespace:
         last_name="Teach",
         is_staff=True,
     )
-    teacher.groups.add(Group.objects.get(name=TEACHERS))
     return SimpleNamespace(
         snapshot=snapshot,
         pupils={key: Pupil.objects.get(mis_id=row.mis_id) for key, row in PUPILS.items()},

@@ -2,11 +2,13 @@
 away the access at once, proven through the parent's own pages, and is audited."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from school import CONTACTS, PUPILS, change_contact, change_link, link_key, resync
 
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
+from schoolgate.accounts.roles import TEACHERS
 from schoolgate.mis.models import Pupil
 from schoolgate.mis.snapshot import LinkRow
 
@@ -197,6 +199,7 @@ def test_an_account_outside_the_parent_role_with_no_child_gets_a_page_saying_so(
 def test_a_staff_member_who_loses_their_child_keeps_the_staff_area(client, school, parent_role):
     school.teacher.email = "helen.hunt@example.org"
     school.teacher.save()
+    school.teacher.groups.add(Group.objects.get(name=TEACHERS))
     client.force_login(school.teacher)
     assert_can_see(client, school, "hal")
 
