@@ -121,18 +121,25 @@ def hold_slots(
 ) -> Hold:
     """Take the chosen slots for `parent` for HOLD_SECONDS while they confirm.
 
-    Held slots are unavailable to everyone else. A new hold replaces the parent's
-    earlier unconfirmed hold at the same evening (never a waiting-list offer; and none
-    with `replace_hold=False`). `actor` is a member of staff acting for the parent
-    (permission evenings.book_for_parents); with `override_limits` a limit becomes a
-    warning in `hold.warnings` instead of LimitReached. `expires_at` holds longer (a
-    waiting-list offer). Raises a BookingError subclass when anything is refused, and
-    then nothing changes."""
+    Held slots are unavailable to everyone else. A parent has at most one hold per
+    evening (waiting-list offers aside): a new hold replaces the earlier unconfirmed
+    one, row and all, and ends when the earlier one would have, so re-choosing never
+    keeps slots past HOLD_SECONDS from the first choice; choosing exactly the same
+    times again returns the running hold unchanged. `replace_hold=False` keeps the
+    earlier hold (a waiting-list offer, held for the hours in `expires_at`).
+    `actor` is a member of staff acting for the parent (permission
+    evenings.book_for_parents); with `override_limits` a limit becomes a warning in
+    `hold.warnings` instead of LimitReached. Raises a BookingError subclass when
+    anything is refused, and then nothing changes."""
     now = now or timezone.now()
 
     def run():
         with transaction.atomic():
             locked = _lock_evening(evening)
+            previous = _running_hold(locked, parent, now) if replace_hold else None
+            if previous is not None and _same_choice(locked, previous, choices):
+                previous.warnings = []
+                return previous
             wanted, warnings = _prepare(
                 evening=locked,
                 parent=parent,
@@ -142,12 +149,18 @@ def hold_slots(
                 override_limits=override_limits,
                 replace_hold=replace_hold,
             )
+            ends = expires_at or now + timedelta(seconds=hold_seconds())
+            if replace_hold:
+                if previous is not None:
+                    ends = min(ends, previous.expires_at)
+                # Their appointments were released by _prepare: drop the rows too.
+                _replaceable_holds(locked, parent).delete()
             hold = Hold.objects.create(
                 evening=locked,
                 parent=parent,
                 created_by=actor or parent,
                 created_at=now,
-                expires_at=expires_at or now + timedelta(seconds=hold_seconds()),
+                expires_at=ends,
             )
             _insert(
                 evening=locked,
@@ -574,6 +587,37 @@ def _prepare(
         moving=moving,
     )
     return wanted, warnings
+
+
+def _replaceable_holds(evening: Evening, parent):
+    """The parent's unconfirmed holds here that a new hold replaces: all but
+    waiting-list offers."""
+    return Hold.objects.filter(
+        evening=evening, parent=parent, confirmed_at__isnull=True, waiting_offers__isnull=True
+    )
+
+
+def _running_hold(evening: Evening, parent, now: datetime) -> Hold | None:
+    """The parent's replaceable hold that has not yet expired, if any."""
+    return _replaceable_holds(evening, parent).filter(expires_at__gt=now).order_by("-pk").first()
+
+
+def _same_choice(evening: Evening, hold: Hold, choices) -> bool:
+    """Whether `choices` ask for exactly the times `hold` still holds (a re-post)."""
+    raw = [c if isinstance(c, Choice) else Choice(*c) for c in choices]
+    slots = Slot.objects.in_bulk([_pk(c.slot) for c in raw])
+    asked = set()
+    for c in raw:
+        slot = slots.get(_pk(c.slot))
+        if slot is None:
+            return False
+        method = c.method or default_method(evening)
+        asked.add((_pk(c.pupil), _pk(c.teacher), slot.starts_at, method))
+    held = {
+        (a.pupil_id, a.teacher_id, a.starts_at, a.method)
+        for a in Appointment.objects.filter(hold=hold, status=Appointment.Status.HELD)
+    }
+    return len(asked) == len(raw) and asked == held
 
 
 def _is_booking_staff(user) -> bool:
