@@ -6,8 +6,8 @@ import pytest
 from evenings_school import NOW, book, slot, teacher
 
 from schoolgate.evenings import booking
-from schoolgate.evenings.availability import free_starts
-from schoolgate.evenings.errors import HoldExpired, NotAllowed, OutsideWindow, SlotTaken
+from schoolgate.evenings.booking.availability import free_starts
+from schoolgate.evenings.booking.errors import HoldExpired, NotAllowed, OutsideWindow, SlotTaken
 from schoolgate.evenings.models import Appointment, Hold, ParentCell, SlotClaim
 from schoolgate.mis.models import PupilContact
 

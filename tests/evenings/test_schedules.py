@@ -1,4 +1,4 @@
-"""Teachers' schedules (schoolgate.evenings.schedules) and the teacher's pages:
+"""Teachers' schedules (schoolgate.evenings.reports.schedules) and the teacher's pages:
 /staff/my-evenings/ and the schedule of an evening."""
 
 import pytest
@@ -9,8 +9,10 @@ from evenings_school import LONDON, NOW, book, london, make_evening, slot, teach
 from schedule_school import link_teacher, make_mia
 
 from schoolgate.accounts.models import User
-from schoolgate.evenings import booking, schedules, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, Evening, RoomMap, TeacherAbsence
+from schoolgate.evenings.reports import schedules
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from django.utils.formats import date_format
 from evenings_school import NOW, book, london, make_evening, make_school, slot, teacher
 from test_parent_pages import book_now, key, upcoming_evening
 
-from schoolgate.evenings import absence, booking, setup, waiting
-from schoolgate.evenings.errors import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.errors import (
     InvalidChoice,
     NotAllowed,
     NotBookable,
@@ -25,6 +25,8 @@ from schoolgate.evenings.errors import (
     SlotTaken,
 )
 from schoolgate.evenings.models import Appointment, Hold, WaitingListEntry
+from schoolgate.evenings.running import absence, waiting
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

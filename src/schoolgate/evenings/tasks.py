@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.tasks import task
 
-from schoolgate.evenings.notifications import queue_due_reminders
+from schoolgate.evenings.comms.notifications import queue_due_reminders
 from schoolgate.scheduler.registry import register
 
 
@@ -30,7 +30,7 @@ if EVERY_MINUTES > 0:
 @task
 def run_waiting_lists(at: str | None = None) -> dict:
     """Settle waiting-list offers and offer freed slots (see waiting.py)."""
-    from schoolgate.evenings.waiting import run_waiting_lists as run
+    from schoolgate.evenings.running.waiting import run_waiting_lists as run
 
     return run(now=datetime.fromisoformat(at) if at else None)
 
