@@ -4,6 +4,7 @@ Hold, confirm, book, release, cancel, move and transfer appointments (`services`
 the refusals they raise (`errors`); what parents may book and what is free
 (`availability`). Import these names from here, not from the modules inside."""
 
+from schoolgate.evenings.booking.cells import rebuild_cells, write_cells
 from schoolgate.evenings.booking.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -22,23 +23,19 @@ from schoolgate.evenings.booking.errors import (
     SlotTaken,
     SlotUnavailable,
 )
+from schoolgate.evenings.booking.locks import DEADLOCK_RETRIES
+from schoolgate.evenings.booking.rules import Choice, check_bookable, default_method
 from schoolgate.evenings.booking.services import (
-    DEADLOCK_RETRIES,
     Booking,
-    Choice,
     book_slots,
     cancel_appointment,
-    check_bookable,
     confirm_hold,
-    default_method,
     hold_seconds,
     hold_slots,
     move_appointment,
-    rebuild_cells,
     release_expired_holds,
     release_hold,
     transfer_appointment,
-    write_cells,
 )
 
 __all__ = [

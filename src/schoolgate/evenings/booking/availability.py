@@ -240,7 +240,7 @@ def plan_visit(
     Keys of the plan are (pupil id, teacher id); each placed option's `ref` is the
     first slot's id, ready for `booking.hold_slots`. Pairs the parent may not book are
     refused as in booking (NotAllowed, NotBookable)."""
-    from schoolgate.evenings.booking.services import check_bookable, default_method
+    from schoolgate.evenings.booking.rules import check_bookable, default_method
 
     now = now or timezone.now()
     method = method or default_method(evening)

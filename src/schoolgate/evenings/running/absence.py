@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import pupils_visible_to
-from schoolgate.evenings.booking import services as booking
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import live_q
+from schoolgate.evenings.booking.cells import cancel_and_free, release_held_appointments
 from schoolgate.evenings.booking.errors import BookingError, InvalidSetup
 from schoolgate.evenings.comms import notifications
 from schoolgate.evenings.models import (
@@ -85,7 +87,7 @@ def mark_absent(
                 starts_at__lt=block_to,
                 ends_at__gt=block_from,
             )
-            .filter(booking.live_q(now))
+            .filter(live_q(now))
             .select_related("pupil", "parent", "teacher__staff")
             .order_by("starts_at", "pk")
         )
@@ -111,7 +113,7 @@ def mark_absent(
             else:
                 outcome["transferred"].append({"from": appointment.pk, "to": new.pk})
         for appointment in to_cancel:
-            booking._cancel(evening, appointment, user=actor, now=now)
+            cancel_and_free(evening, appointment, user=actor, now=now)
             outcome["cancelled"].append(appointment.pk)
         if to_cancel:
             notifications.cancelled(to_cancel, actor=actor, extra={"absent_teacher": absent_name})
@@ -273,4 +275,4 @@ def _release_holds(evening: Evening, held: list[Appointment]) -> None:
     WaitingListEntry.objects.filter(
         Q(hold_id__in=hold_ids), status=WaitingListEntry.Status.OFFERED
     ).update(status=WaitingListEntry.Status.WAITING, hold=None, offer_expires_at=None)
-    booking._release_held(evening, Appointment.objects.filter(pk__in=[a.pk for a in held]))
+    release_held_appointments(evening, Appointment.objects.filter(pk__in=[a.pk for a in held]))

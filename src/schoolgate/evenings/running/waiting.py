@@ -25,9 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schoolgate.accounts.access import pupils_visible_to
-from schoolgate.evenings.booking import services as booking
+from schoolgate.evenings import booking
 from schoolgate.evenings.booking.availability import bookable_teachers, free_starts, live_q
+from schoolgate.evenings.booking.cells import release_held_appointments
 from schoolgate.evenings.booking.errors import BookingError, InvalidChoice, NotAllowed
+from schoolgate.evenings.booking.locks import lock_evening
+from schoolgate.evenings.booking.rules import check_open
 from schoolgate.evenings.comms import notifications
 from schoolgate.evenings.models import (
     Appointment,
@@ -73,8 +76,8 @@ def join(
             _("Keep the note to %(count)s characters or fewer.") % {"count": NOTE_LENGTH}
         )
     with transaction.atomic():
-        evening = booking._lock_evening(evening)
-        booking._check_open(evening, now)
+        evening = lock_evening(evening)
+        check_open(evening, now)
         bookable = booking.check_bookable(
             parent=parent, evening=evening, pairs=[(pupil_id, teacher_id)]
         )
@@ -220,8 +223,8 @@ def settle_offers(*, now: datetime | None = None) -> dict[str, int]:
                 ).exists()
             ):
                 if hold is not None:
-                    evening = booking._lock_evening(entry.evening_id)
-                    booking._release_held(
+                    evening = lock_evening(entry.evening_id)
+                    release_held_appointments(
                         evening, Appointment.objects.filter(hold=hold), expired_at=now
                     )
                 # Booked another way (they chose the teacher again), or not taken up.

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from schoolgate.core.access import ORGANISE_EVENINGS, has_capability
 from schoolgate.evenings.booking.availability import eligible_pupils, live_q
+from schoolgate.evenings.booking.cells import rebuild_cells, release_held_appointments
 from schoolgate.evenings.booking.errors import ChangeRefused, InvalidSetup, NotAllowed
-from schoolgate.evenings.booking.services import _lock_evening, _release_held, rebuild_cells
+from schoolgate.evenings.booking.locks import lock_evening
 from schoolgate.evenings.models import (
     Appointment,
     Break,
@@ -499,7 +500,7 @@ def _sync_slots(evening: Evening, *, now: datetime) -> None:
         _("This change would remove or reshape booked appointment times."),
         field="slots",
     )
-    _release_held(evening, booked.filter(status=Appointment.Status.HELD))
+    release_held_appointments(evening, booked.filter(status=Appointment.Status.HELD))
     Slot.objects.filter(pk__in=going).delete()
     kept = {key for key, s in existing.items() if s.pk not in going}
     Slot.objects.bulk_create(
@@ -546,7 +547,7 @@ def _sync_break_claims(evening: Evening, now: datetime) -> None:
         _("The break would cover booked appointments."),
         field="break",
     )
-    _release_held(evening, booked.filter(status=Appointment.Status.HELD))
+    release_held_appointments(evening, booked.filter(status=Appointment.Status.HELD))
     try:
         with transaction.atomic():
             SlotClaim.objects.bulk_create(
@@ -654,8 +655,8 @@ def _require_break_rights(actor, evening: Evening, *, teachers=UNSET, brk=None, 
 
 def _lock(evening, now: datetime) -> Evening:
     """The evening, locked against bookings, with expired holds out of the way."""
-    evening = _lock_evening(evening, exclusive=True)
-    _release_held(
+    evening = lock_evening(evening, exclusive=True)
+    release_held_appointments(
         evening,
         Appointment.objects.filter(
             evening=evening, status=Appointment.Status.HELD, expires_at__lte=now

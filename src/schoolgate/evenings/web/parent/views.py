@@ -1,7 +1,7 @@
 """The parents' pages: see the evenings for their children, choose teachers, pick times
 (or let Schoolgate plan the visit), hold, confirm, change and cancel.
 
-Thin views over `schoolgate.evenings.booking.services` (every change) and `availability` /
+Thin views over `schoolgate.evenings.booking` (every change) and `availability` /
 `parent_selectors` (every read). Each id in a URL or a form is checked through
 `parent_selectors`: what this parent may not see is not found (404)."""
 

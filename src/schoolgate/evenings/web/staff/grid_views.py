@@ -2,7 +2,7 @@
 
 Thin views: reads through `schoolgate.evenings.reports.grid` (every id is looked up within the
 evening in the address, and anything else is 404), every change through the booking
-engine (`schoolgate.evenings.booking.services`) as the member of staff, which also queues the
+engine (`schoolgate.evenings.booking`) as the member of staff, which also queues the
 emails to the parents concerned. A refusal from the engine is shown in an error
 summary with status 409, and nothing changes.
 
