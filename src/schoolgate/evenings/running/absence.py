@@ -33,6 +33,7 @@ from schoolgate.evenings.models import (
     WaitingListEntry,
 )
 from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.setup.checks import lock_for_setup, require_organiser, validate_times
 from schoolgate.mis.models import Staff
 
 CANCEL = TeacherAbsence.Action.CANCEL
@@ -57,16 +58,16 @@ def mark_absent(
     who is then added to the evening. Raises InvalidSetup (with the field) for bad
     input and NotAllowed for someone who may not organise evenings; then nothing
     changes. Returns the TeacherAbsence, whose `outcome` says what happened."""
-    setup._require_organiser(actor)
+    require_organiser(actor)
     now = now or timezone.now()
     if action not in (CANCEL, TRANSFER):
         raise InvalidSetup(_("Choose what to do with the appointments."), field="action")
     if (starts_at is None) != (ends_at is None):
         raise InvalidSetup(_("Give both the start and the end of the absence."), field="starts")
     if starts_at is not None:
-        setup._validate_times(starts_at, ends_at, field="ends")
+        validate_times(starts_at, ends_at, field="ends")
     with transaction.atomic():
-        evening = setup._lock(evening, now)
+        evening = lock_for_setup(evening, now)
         teacher = _teacher_of(evening, teacher)
         days = list(evening.days.all())
         if starts_at is None:

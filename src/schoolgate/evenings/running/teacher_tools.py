@@ -35,6 +35,7 @@ from schoolgate.evenings.models import (
     EveningTeacher,
 )
 from schoolgate.evenings.running.teachers import teacher_entries_for
+from schoolgate.evenings.setup import checks as setup_checks
 from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.models import Contact
 
@@ -70,7 +71,7 @@ def teaches(user, evening: Evening | int) -> bool:
 
 
 def is_organiser(user) -> bool:
-    return setup._is_organiser(user)
+    return setup_checks.is_organiser(user)
 
 
 def teacher_appointments(user) -> QuerySet[Appointment]:

@@ -23,7 +23,8 @@ from schoolgate.core.emails import normalise_email
 from schoolgate.evenings.booking.availability import live_q
 from schoolgate.evenings.booking.errors import ChangeRefused
 from schoolgate.evenings.models import Appointment, Break, Evening, EveningDay, EveningTeacher
-from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.setup.checks import lock_for_setup, require_organiser, validate_times
+from schoolgate.evenings.setup.consistency import sync_break_claims
 from schoolgate.mis.importers.common import Where, parse_csv
 from schoolgate.mis.snapshot import InvalidSource, Problem
 
@@ -256,11 +257,11 @@ def apply(*, evening: Evening, plan: Plan, actor, now: datetime | None = None) -
     set-up services' own claim sync, under the evening's exclusive lock, rather than
     through add_break once per break: each of those re-reads every slot, which made
     an import of 70 teachers take seconds (bench/takeup.py)."""
-    setup._require_organiser(actor)
+    require_organiser(actor)
     now = now or timezone.now()
     result = ImportResult()
     with transaction.atomic():
-        evening = setup._lock(evening, now)
+        evening = lock_for_setup(evening, now)
         found = _compare(evening, plan, now)
         teachers, existing, changing = found.teachers, found.existing, found.changing
         result.unchanged_teacher_days = len(plan.wanted) - len(changing)
@@ -274,7 +275,7 @@ def apply(*, evening: Evening, plan: Plan, actor, now: datetime | None = None) -
         made = []
         for (teacher_id, _day), wanted in sorted(changing.items()):
             for starts_at, ends_at in wanted:
-                setup._validate_times(starts_at, ends_at, field="file")
+                validate_times(starts_at, ends_at, field="file")
                 made.append(
                     (
                         teacher_id,
@@ -293,7 +294,7 @@ def apply(*, evening: Evening, plan: Plan, actor, now: datetime | None = None) -
             [Break.teachers.through(break_id=brk.pk, eveningteacher_id=t) for t, brk in made]
         )
         result.added = len(made)
-        setup._sync_break_claims(evening, now)
+        sync_break_claims(evening, now)
         result.teachers = sorted(
             {teachers[t] for t, _d in changing},
             key=lambda t: (t.staff.surname, t.staff.forename, t.pk),

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from schoolgate.evenings.booking.errors import InvalidSetup
 from schoolgate.evenings.models import Break, ClassLength, Evening, EveningTeacher, RoomMap
 from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.setup.checks import lock_for_setup, validate_lengths
+from schoolgate.evenings.setup.consistency import sync_slots
 
 
 @dataclass
@@ -102,8 +104,8 @@ def copy_evening(
         _copy_breaks(evening, copy, teachers, shift, result)
         # One pass over the slots for every teacher's length and every break: the
         # copy has no bookings, so nothing can be refused here.
-        setup._validate_lengths(copy)
-        setup._sync_slots(setup._lock(copy, now), now=now)
+        validate_lengths(copy)
+        sync_slots(lock_for_setup(copy, now), now=now)
     return result
 
 

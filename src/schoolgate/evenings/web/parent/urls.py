@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from schoolgate.evenings.web.parent import hold_views
 from schoolgate.evenings.web.parent import views as parent_views
 
 app_name = "evenings"
@@ -10,18 +11,18 @@ urlpatterns = [
     path("<int:evening_id>/", parent_views.evening_page, name="evening"),
     path("<int:evening_id>/manual/", parent_views.manual, name="manual"),
     path("<int:evening_id>/automatic/", parent_views.automatic, name="automatic"),
-    path("<int:evening_id>/hold/", parent_views.hold, name="hold-slots"),
-    path("<int:evening_id>/holds/<int:hold_id>/", parent_views.hold_page, name="hold"),
-    path("<int:evening_id>/holds/<int:hold_id>/confirm/", parent_views.confirm, name="confirm"),
-    path("<int:evening_id>/holds/<int:hold_id>/release/", parent_views.release, name="release"),
+    path("<int:evening_id>/hold/", hold_views.hold, name="hold-slots"),
+    path("<int:evening_id>/holds/<int:hold_id>/", hold_views.hold_page, name="hold"),
+    path("<int:evening_id>/holds/<int:hold_id>/confirm/", hold_views.confirm, name="confirm"),
+    path("<int:evening_id>/holds/<int:hold_id>/release/", hold_views.release, name="release"),
     path(
         "<int:evening_id>/appointments/<int:appointment_id>/cancel/",
-        parent_views.cancel,
+        hold_views.cancel,
         name="cancel",
     ),
     path(
         "<int:evening_id>/appointments/<int:appointment_id>/change/",
-        parent_views.change,
+        hold_views.change,
         name="change",
     ),
     path("", include("schoolgate.evenings.web.parent.waiting_urls")),

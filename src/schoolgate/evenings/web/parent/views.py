@@ -5,61 +5,27 @@ Thin views over `schoolgate.evenings.booking` (every change) and `availability` 
 `parent_selectors` (every read). Each id in a URL or a form is checked through
 `parent_selectors`: what this parent may not see is not found (404)."""
 
-from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from schoolgate.accounts.decorators import parent_required
-from schoolgate.evenings import booking
 from schoolgate.evenings.booking.availability import plan_visit
-from schoolgate.evenings.booking.errors import BookingError, HoldExpired
-from schoolgate.evenings.models import Appointment, Evening
-from schoolgate.evenings.planning.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
+from schoolgate.evenings.booking.errors import BookingError
+from schoolgate.evenings.models import Appointment
 from schoolgate.evenings.running import absence, waiting
 from schoolgate.evenings.web.parent import selectors
-from schoolgate.evenings.web.parent.forms import MessagesForm, VisitForm
-
-# A refused booking: the page is shown again with the reason, and nothing changed.
-REFUSED = 409
-# The hold ran out before it was confirmed.
-GONE = 410
-
-
-def _reasons() -> dict[str, str]:
-    return {
-        NO_FREE_SLOT: _("This teacher has no free appointments left."),
-        OUTSIDE_WINDOW: _(
-            "This teacher has no free appointment between the times you can be there."
-        ),
-        CLASHES: _(
-            "Every free appointment in your times clashes with your other appointments "
-            "(travel time between rooms included)."
-        ),
-        CROWDED_OUT: _(
-            "There is not enough time for this teacher as well as the others you chose."
-        ),
-    }
-
-
-def _time(value) -> str:
-    return date_format(timezone.localtime(value), "H:i")
-
-
-def _when(value) -> str:
-    return date_format(timezone.localtime(value), "l j F, H:i")
-
-
-def _evening_url(evening) -> str:
-    return reverse("evenings:evening", args=[evening.pk])
-
-
-# --- the list and the evening page ------------------------------------------------
+from schoolgate.evenings.web.parent.common import (
+    REFUSED,
+    chosen_method,
+    evening_url,
+    form_errors,
+    plan_reasons,
+    time_text,
+)
+from schoolgate.evenings.web.parent.forms import VisitForm
 
 
 @parent_required
@@ -111,22 +77,15 @@ def _open_or_back(request, evening):
     when it opens or that it has closed."""
     if selectors.booking_state(evening, now=timezone.now()) == selectors.OPEN:
         return None
-    return redirect(_evening_url(evening))
+    return redirect(evening_url(evening))
 
 
-def _chosen_from_query(request, evening, children):
+def chosen_from_query(request, evening, children):
     values = request.GET.getlist("teacher") or request.POST.getlist("teacher")
     return selectors.chosen_or_404(evening, children, values)
 
 
-def _method(request, evening) -> str | None:
-    """In person or video, when the evening offers both (the engine checks the value)."""
-    if evening.mode != Evening.Mode.BOTH:
-        return None
-    return request.POST.get("method") or None
-
-
-def _no_teacher(request, evening, children):
+def no_teacher_page(request, evening, children):
     return _evening_page(
         request,
         evening,
@@ -135,19 +94,16 @@ def _no_teacher(request, evening, children):
     )
 
 
-# --- choosing times myself --------------------------------------------------------
-
-
 @parent_required
 def manual(request, evening_id):
     evening, children = selectors.evening_or_404(request.user, evening_id)
-    chosen = _chosen_from_query(request, evening, children)
+    chosen = chosen_from_query(request, evening, children)
     if not chosen:
-        return _no_teacher(request, evening, children)
-    return _open_or_back(request, evening) or _grid(request, evening, chosen)
+        return no_teacher_page(request, evening, children)
+    return _open_or_back(request, evening) or times_grid_page(request, evening, chosen)
 
 
-def _grid(request, evening, chosen, *, picked=None, errors=(), status=200):
+def times_grid_page(request, evening, chosen, *, picked=None, errors=(), status=200):
     now = timezone.now()
     held = selectors.own_held(evening, request.user, now=now)
     busy = selectors.own_busy(evening, request.user, now=now, confirmed_only=True)
@@ -173,15 +129,12 @@ def _grid(request, evening, chosen, *, picked=None, errors=(), status=200):
             "rows": [(t, picked.get(t.chosen.key)) for t in times],
             "busy": busy,
             "several_days": evening.days.count() > 1,
-            "method": _method(request, evening),
+            "method": chosen_method(request, evening),
             "errors": errors,
             "chosen": chosen,
         },
         status=status,
     )
-
-
-# --- finding times for me ---------------------------------------------------------
 
 
 @parent_required
@@ -193,14 +146,14 @@ def automatic(request, evening_id):
         return closed
     days = list(evening.days.all())
     if request.method == "GET":
-        chosen = _chosen_from_query(request, evening, children)
+        chosen = chosen_from_query(request, evening, children)
         first = days[0]
         form = VisitForm(
             days=days,
             initial={
                 "day": first.pk,
-                "earliest": _time(first.starts_at),
-                "latest": _time(first.ends_at),
+                "earliest": time_text(first.starts_at),
+                "latest": time_text(first.ends_at),
             },
         )
         return _visit_form(request, evening, children, form, {c.key for c in chosen})
@@ -210,7 +163,7 @@ def automatic(request, evening_id):
         raise Http404  # another evening's day
     form = VisitForm(request.POST, days=days)
     valid = form.is_valid()
-    errors = _form_errors(form)
+    errors = form_errors(form)
     if not chosen:
         errors.append((_("Choose at least one teacher to see"), "#teachers"))
     if not valid or not chosen:
@@ -223,7 +176,7 @@ def automatic(request, evening_id):
             wanted=[(c.pupil.pk, c.teacher.pk) for c in chosen],
             earliest=form.cleaned_data["earliest_at"],
             latest=form.cleaned_data["latest_at"],
-            method=_method(request, evening),
+            method=chosen_method(request, evening),
             now=now,
         )
     except BookingError as error:
@@ -261,27 +214,16 @@ def _visit_form(request, evening, children, form, ticked, errors=(), status=200)
             "ticked": ticked,
             "errors": errors,
             "several_days": len(form.days) > 1,
-            "method": _method(request, evening),
+            "method": chosen_method(request, evening),
         },
         status=status,
     )
 
 
-def _form_errors(form) -> list[tuple[str, str]]:
-    errors = []
-    for name, field_errors in form.errors.items():
-        if name == "__all__":
-            errors += [(e, "#main-content") for e in field_errors]
-            continue
-        anchor = f"id_{name}_0" if name == "day" else form[name].auto_id
-        errors += [(e, f"#{anchor}") for e in field_errors]
-    return errors
-
-
 def _proposal(request, evening, chosen, plan, form, *, now):
     by_key = {(c.pupil.pk, c.teacher.pk): c for c in chosen}
     existing = {a.pk: a for a in selectors.own_busy(evening, request.user, now=now)}
-    reasons = _reasons()
+    reasons = plan_reasons()
     steps = []
     for step in plan.steps:
         if step.key is not None:
@@ -305,284 +247,5 @@ def _proposal(request, evening, chosen, plan, form, *, now):
         "plan": plan,
         "chosen": chosen,
         "form": form,
-        "method": _method(request, evening),
+        "method": chosen_method(request, evening),
     }
-
-
-# --- holding, confirming, letting go ----------------------------------------------
-
-
-@parent_required
-@require_POST
-def hold(request, evening_id):
-    """Hold the times picked (`slot-<pupil>-<teacher>` = slot id), from the grid or an
-    accepted proposal; `teacher` fields name the grid's other rows, if any."""
-    evening, children = selectors.evening_or_404(request.user, evening_id)
-    names = [name for name in request.POST if name.startswith("slot-")]
-    keys = [name.removeprefix("slot-") for name in names]
-    chosen = selectors.chosen_or_404(evening, children, [*request.POST.getlist("teacher"), *keys])
-    by_key = {c.key: c for c in chosen}
-    wanted = {}
-    for name, key in zip(names, keys, strict=True):
-        value = request.POST.get(name, "")
-        if value != "":
-            pupil_id, teacher_id = selectors.parse_pair(key)
-            wanted[f"{pupil_id}-{teacher_id}"] = (teacher_id, selectors.parse_id(value))
-    slots = selectors.slots_or_404(evening, wanted.values())
-    picked = {k: slots[slot_id].pk for k, (_teacher_id, slot_id) in wanted.items()}
-    if not chosen:
-        return _no_teacher(request, evening, children)
-    missing = [c for c in chosen if c.key not in picked]
-    if missing:
-        times = {
-            t.chosen.key: t
-            for t in selectors.free_times(
-                evening, missing, user=request.user, now=timezone.now(), busy=[]
-            )
-        }
-        errors = [
-            (
-                _("Choose a time with %(teacher)s for %(pupil)s")
-                % {"teacher": c.teacher.staff.display_name, "pupil": c.pupil.display_name},
-                f"#slot-{c.key}",
-            )
-            for c in missing
-            if times[c.key].count
-        ]
-        if errors or not picked:
-            if not errors:
-                errors = [(_("None of these teachers has a free time left"), "#main-content")]
-            return _grid(request, evening, chosen, picked=picked, errors=errors)
-    choices = [
-        booking.Choice(
-            pupil=by_key[key].pupil.pk,
-            teacher=by_key[key].teacher.pk,
-            slot=slot_id,
-            method=_method(request, evening),
-        )
-        for key, slot_id in picked.items()
-    ]
-    try:
-        held = booking.hold_slots(parent=request.user, evening=evening, choices=choices)
-    except BookingError as error:
-        return _grid(
-            request,
-            evening,
-            chosen,
-            picked=picked,
-            errors=[(error.message, "#times")],
-            status=REFUSED,
-        )
-    return redirect("evenings:hold", evening.pk, held.pk)
-
-
-@parent_required
-def hold_page(request, evening_id, hold_id):
-    evening, _children = selectors.evening_or_404(request.user, evening_id)
-    held = selectors.hold_or_404(request.user, evening, hold_id)
-    if held.confirmed_at is not None:
-        return redirect(_evening_url(evening))
-    return _hold_page(request, evening, held)
-
-
-def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
-    now = timezone.now()
-    appointments = selectors.held_appointments(held, now=now)
-    if not appointments:
-        return _expired(request, evening)
-    form = form or MessagesForm(appointments=appointments)
-    others = selectors.own_busy(evening, request.user, now=now, confirmed_only=True)
-    itinerary = sorted(
-        [{"appointment": a, "held": True, "message": form[f"message-{a.pk}"]} for a in appointments]
-        + [{"appointment": a, "held": False} for a in others],
-        key=lambda row: (row["appointment"].starts_at, row["appointment"].pk),
-    )
-    expires_at = min(a.expires_at for a in appointments)
-    return render(
-        request,
-        "evenings/parent/hold.html",
-        {
-            "evening": evening,
-            "hold": held,
-            "itinerary": itinerary,
-            "appointments": appointments,
-            "form": form,
-            "errors": list(errors) + _form_errors(form) if form.is_bound else list(errors),
-            "expires_at": expires_at,
-            "several_days": evening.days.count() > 1,
-            "seconds_left": max(0, int((expires_at - now).total_seconds())),
-            # A waiting-list offer is held for hours: its end, with the day, and no countdown.
-            "long_hold": (expires_at - now).total_seconds() > 15 * 60,
-        },
-        status=status,
-    )
-
-
-def _expired(request, evening):
-    return render(request, "evenings/parent/expired.html", {"evening": evening}, status=GONE)
-
-
-@parent_required
-@require_POST
-def confirm(request, evening_id, hold_id):
-    evening, _children = selectors.evening_or_404(request.user, evening_id)
-    held = selectors.hold_or_404(request.user, evening, hold_id)
-    mine = set(held.appointments.values_list("pk", flat=True))
-    for name in request.POST:
-        if (
-            name.startswith("message-")
-            and selectors.parse_id(name.removeprefix("message-")) not in mine
-        ):
-            raise Http404
-    if held.confirmed_at is not None:
-        return redirect(_evening_url(evening))
-    now = timezone.now()
-    appointments = selectors.held_appointments(held, now=now)
-    if not appointments:
-        return _expired(request, evening)
-    form = MessagesForm(request.POST, appointments=appointments)
-    if not form.is_valid():
-        return _hold_page(request, evening, held, form=form)
-    try:
-        confirmed = booking.confirm_hold(hold=held, parent=request.user, messages=form.messages())
-    except HoldExpired:
-        return _expired(request, evening)
-    except BookingError as error:
-        return _hold_page(
-            request,
-            evening,
-            held,
-            form=form,
-            errors=[(error.message, "#itinerary")],
-            status=REFUSED,
-        )
-    messages.success(
-        request,
-        ngettext(
-            "Your appointment is booked.",
-            "Your %(count)s appointments are booked.",
-            len(confirmed),
-        )
-        % {"count": len(confirmed)},
-    )
-    return redirect(_evening_url(evening))
-
-
-@parent_required
-@require_POST
-def release(request, evening_id, hold_id):
-    evening, _children = selectors.evening_or_404(request.user, evening_id)
-    held = selectors.hold_or_404(request.user, evening, hold_id)
-    if held.confirmed_at is None:
-        try:
-            booking.release_hold(hold=held, user=request.user)
-        except BookingError as error:  # not expected: the hold is this parent's
-            messages.error(request, error.message)
-            return redirect(_evening_url(evening))
-        messages.info(request, _("The times you held have been let go. Nothing was booked."))
-    return redirect(_evening_url(evening))
-
-
-# --- changing and cancelling ------------------------------------------------------
-
-
-def _why_fixed(appointment, *, user, evening) -> str:
-    """Why a parent cannot change or cancel this appointment here (for the page)."""
-    if appointment.status != Appointment.Status.CONFIRMED:
-        return _("This appointment is not booked any more.")
-    if appointment.parent_id != user.pk:
-        return _("Only %(parent)s, who booked this appointment, can change or cancel it.") % {
-            "parent": appointment.parent
-        }
-    return _(
-        "It is too late to change or cancel this appointment online. Please contact the school."
-    )
-
-
-@parent_required
-@require_http_methods(["GET", "POST"])
-def cancel(request, evening_id, appointment_id):
-    evening, _children = selectors.evening_or_404(request.user, evening_id)
-    appointment = selectors.appointment_or_404(request.user, evening, appointment_id)
-    context = {"evening": evening, "appointment": appointment, "errors": []}
-    status = 200
-    if request.method == "POST":
-        try:
-            booking.cancel_appointment(appointment=appointment, user=request.user)
-        except BookingError as error:
-            context["errors"] = [(error.message, "#appointment")]
-            status = REFUSED
-        else:
-            messages.success(
-                request,
-                _("Your appointment with %(teacher)s for %(pupil)s on %(when)s is cancelled.")
-                % {
-                    "teacher": appointment.teacher.staff.display_name,
-                    "pupil": appointment.pupil.display_name,
-                    "when": _when(appointment.starts_at),
-                },
-            )
-            return redirect(_evening_url(evening))
-    now = timezone.now()
-    context["changeable"] = selectors.changeable(
-        appointment, user=request.user, evening=evening, now=now
-    )
-    if not context["changeable"] and not context["errors"]:
-        context["fixed"] = _why_fixed(appointment, user=request.user, evening=evening)
-    return render(request, "evenings/parent/cancel.html", context, status=status)
-
-
-@parent_required
-@require_http_methods(["GET", "POST"])
-def change(request, evening_id, appointment_id):
-    evening, children = selectors.evening_or_404(request.user, evening_id)
-    appointment = selectors.appointment_or_404(request.user, evening, appointment_id)
-    now = timezone.now()
-    context = {"evening": evening, "appointment": appointment, "errors": []}
-    if not selectors.changeable(appointment, user=request.user, evening=evening, now=now):
-        context["fixed"] = _why_fixed(appointment, user=request.user, evening=evening)
-        return render(request, "evenings/parent/change.html", context)
-    chosen = selectors.chosen_for(evening, appointment)
-    slot = None
-    if request.method == "POST" and request.POST.get("slot", "") != "":
-        slot = selectors.slot_or_404(evening, appointment.teacher_id, request.POST["slot"])
-    status = 200
-    if request.method == "POST":
-        if slot is None:
-            context["errors"] = [(_("Choose a new time"), "#times")]
-        elif slot.starts_at == appointment.starts_at:
-            context["errors"] = [(_("Choose a time other than the one you have"), "#times")]
-        elif request.POST.get("confirm") == "yes":
-            try:
-                moved = booking.move_appointment(
-                    appointment=appointment, user=request.user, slot=slot
-                )
-            except BookingError as error:
-                context["errors"] = [(error.message, "#times")]
-                status = REFUSED
-            else:
-                messages.success(
-                    request,
-                    _("Your appointment with %(teacher)s for %(pupil)s is now on %(when)s.")
-                    % {
-                        "teacher": moved.teacher.staff.display_name,
-                        "pupil": appointment.pupil.display_name,
-                        "when": _when(moved.starts_at),
-                    },
-                )
-                return redirect(_evening_url(evening))
-        else:
-            context["slot"] = slot
-            context["new_end"] = slot.starts_at + (appointment.ends_at - appointment.starts_at)
-            return render(request, "evenings/parent/change_confirm.html", context)
-    busy = selectors.own_busy(
-        evening, request.user, now=now, confirmed_only=True, exclude=appointment.pk
-    )
-    context["times"] = (
-        selectors.free_times(evening, [chosen], user=request.user, now=now, busy=busy)[0]
-        if chosen
-        else None
-    )
-    context["busy"] = busy
-    context["picked"] = slot.pk if slot else None
-    return render(request, "evenings/parent/change.html", context, status=status)

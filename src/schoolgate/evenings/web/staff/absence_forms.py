@@ -14,13 +14,8 @@ from schoolgate.evenings.models import (
     EveningTeacher,
     TeacherAbsence,
 )
-from schoolgate.evenings.web.staff.forms import (
-    TIME_WIDGET,
-    StaffChoiceField,
-    day_label,
-    local_datetime,
-    local_parts,
-)
+from schoolgate.evenings.web.staff.forms import TIME_WIDGET, day_label, local_datetime, local_parts
+from schoolgate.evenings.web.staff.teacher_forms import StaffChoiceField
 from schoolgate.mis.models import Staff
 
 

@@ -11,8 +11,8 @@ from schoolgate.evenings.booking.errors import BookingError, ChangeRefused, Setu
 from schoolgate.evenings.models import TeacherAbsence
 from schoolgate.evenings.running import absence, waiting
 from schoolgate.evenings.web.staff.absence_forms import AbsenceForm
+from schoolgate.evenings.web.staff.common import GET_POST, evening_or_404, organiser, render_page
 from schoolgate.evenings.web.staff.forms import add_setup_error
-from schoolgate.evenings.web.staff.views import GET_POST, _evening, _page, organiser
 
 FIELDS = {"teacher": "teacher", "starts": "starts", "ends": "ends", "substitute": "substitute"}
 
@@ -21,7 +21,7 @@ FIELDS = {"teacher": "teacher", "starts": "starts", "ends": "ends", "substitute"
 @GET_POST
 def absences(request, evening_id):
     """The form, and the absences marked so far."""
-    evening = _evening(evening_id)
+    evening = evening_or_404(evening_id)
     form = AbsenceForm(request.POST or None, evening=evening)
     refused = None
     if request.method == "POST" and form.is_valid():
@@ -46,7 +46,7 @@ def absences(request, evening_id):
             outcome = absence.outcome_of(done)
             messages.success(request, _summary(done, outcome))
             return redirect(reverse("evenings_staff:absence", args=[evening.pk, done.pk]))
-    return _page(
+    return render_page(
         request,
         "evenings/staff/absences.html",
         {"evening": evening, "form": form, "absences": absence.absences_of(evening)},
@@ -57,13 +57,13 @@ def absences(request, evening_id):
 @organiser
 def absence_page(request, evening_id, absence_id):
     """What one absence did: transferred, cancelled, and the clashes to deal with."""
-    evening = _evening(evening_id)
+    evening = evening_or_404(evening_id)
     found = get_object_or_404(
         TeacherAbsence.objects.select_related("teacher__staff", "substitute__staff", "created_by"),
         pk=absence_id,
         evening=evening,
     )
-    return _page(
+    return render_page(
         request,
         "evenings/staff/absence.html",
         {"evening": evening, "absence": found, "outcome": absence.outcome_of(found)},
@@ -95,8 +95,8 @@ def _summary(done: TeacherAbsence, outcome) -> str:
 @organiser
 def waiting_lists(request, evening_id):
     """Each teacher's waiting list, in the order families will be offered a time."""
-    evening = _evening(evening_id)
-    return _page(
+    evening = evening_or_404(evening_id)
+    return render_page(
         request,
         "evenings/staff/waiting_lists.html",
         {"evening": evening, "lists": waiting.lists_for_evening(evening)},

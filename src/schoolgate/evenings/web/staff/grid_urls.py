@@ -3,35 +3,39 @@ cancelling on a parent's behalf (included in staff_urls). docs/organiser-grid.md
 
 from django.urls import path
 
-from schoolgate.evenings.web.staff import grid_views as views
+from schoolgate.evenings.web.staff import behalf_views, grid_views
 
 urlpatterns = [
-    path("<int:evening_id>/grid/", views.grid_page, name="grid"),
-    path("<int:evening_id>/grid/book/", views.behalf, name="behalf"),
-    path("<int:evening_id>/grid/pupils/<int:pupil_id>/", views.behalf_pupil, name="behalf-pupil"),
+    path("<int:evening_id>/grid/", grid_views.grid_page, name="grid"),
+    path("<int:evening_id>/grid/book/", behalf_views.behalf, name="behalf"),
+    path(
+        "<int:evening_id>/grid/pupils/<int:pupil_id>/",
+        behalf_views.behalf_pupil,
+        name="behalf-pupil",
+    ),
     path(
         "<int:evening_id>/grid/pupils/<int:pupil_id>/book/",
-        views.behalf_book,
+        behalf_views.behalf_book,
         name="behalf-book",
     ),
     path(
         "<int:evening_id>/grid/pupils/<int:pupil_id>/plan/",
-        views.behalf_plan,
+        behalf_views.behalf_plan,
         name="behalf-plan",
     ),
     path(
         "<int:evening_id>/grid/appointments/<int:appointment_id>/",
-        views.appointment_page,
+        behalf_views.appointment_page,
         name="behalf-appointment",
     ),
     path(
         "<int:evening_id>/grid/appointments/<int:appointment_id>/move/",
-        views.move,
+        behalf_views.move,
         name="behalf-move",
     ),
     path(
         "<int:evening_id>/grid/appointments/<int:appointment_id>/cancel/",
-        views.cancel,
+        behalf_views.cancel,
         name="behalf-cancel",
     ),
 ]

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from schoolgate.evenings.web.staff import views
+from schoolgate.evenings.web.staff import teacher_views, views
 
 app_name = "evenings_staff"
 urlpatterns = [
@@ -12,29 +12,39 @@ urlpatterns = [
     path("<int:evening_id>/days/", views.days, name="days"),
     path("<int:evening_id>/days/<int:day_id>/", views.day_change, name="day"),
     path("<int:evening_id>/days/<int:day_id>/remove/", views.day_remove, name="day-remove"),
-    path("<int:evening_id>/teachers/", views.teachers, name="teachers"),
-    path("<int:evening_id>/teachers/refresh/", views.teachers_refresh, name="teachers-refresh"),
-    path("<int:evening_id>/teachers/add/", views.teacher_add, name="teacher-add"),
-    path("<int:evening_id>/teachers/<int:teacher_id>/", views.teacher_change, name="teacher"),
+    path("<int:evening_id>/teachers/", teacher_views.teachers, name="teachers"),
+    path(
+        "<int:evening_id>/teachers/refresh/",
+        teacher_views.teachers_refresh,
+        name="teachers-refresh",
+    ),
+    path("<int:evening_id>/teachers/add/", teacher_views.teacher_add, name="teacher-add"),
+    path(
+        "<int:evening_id>/teachers/<int:teacher_id>/", teacher_views.teacher_change, name="teacher"
+    ),
     path(
         "<int:evening_id>/teachers/<int:teacher_id>/remove/",
-        views.teacher_remove,
+        teacher_views.teacher_remove,
         name="teacher-remove",
     ),
     path(
         "<int:evening_id>/teachers/<int:teacher_id>/restore/",
-        views.teacher_restore,
+        teacher_views.teacher_restore,
         name="teacher-restore",
     ),
-    path("<int:evening_id>/class-lengths/", views.class_lengths, name="class-lengths"),
+    path("<int:evening_id>/class-lengths/", teacher_views.class_lengths, name="class-lengths"),
     path(
         "<int:evening_id>/class-lengths/<int:length_id>/remove/",
-        views.class_length_remove,
+        teacher_views.class_length_remove,
         name="class-length-remove",
     ),
-    path("<int:evening_id>/breaks/", views.breaks, name="breaks"),
-    path("<int:evening_id>/breaks/<int:break_id>/", views.break_change, name="break"),
-    path("<int:evening_id>/breaks/<int:break_id>/remove/", views.break_remove, name="break-remove"),
+    path("<int:evening_id>/breaks/", teacher_views.breaks, name="breaks"),
+    path("<int:evening_id>/breaks/<int:break_id>/", teacher_views.break_change, name="break"),
+    path(
+        "<int:evening_id>/breaks/<int:break_id>/remove/",
+        teacher_views.break_remove,
+        name="break-remove",
+    ),
     # Running the evening: each part in its own module.
     path("", include("schoolgate.evenings.web.staff.grid_urls")),
     path("", include("schoolgate.evenings.web.staff.absence_urls")),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schoolgate.evenings.models import Appointment
 from schoolgate.evenings.running.teacher_tools import NOT_MARKED, NOTE_MAX_LENGTH
-from schoolgate.evenings.web.staff.forms import BreakForm
+from schoolgate.evenings.web.staff.teacher_forms import BreakForm
 
 ATTENDANCE_CHOICES = [
     (Appointment.Attendance.ATTENDED, _("Attended")),
