@@ -11,12 +11,12 @@ from schoolgate.evenings.booking.availability import (
     evenings_for_parent,
     family_appointments,
     free_starts,
-    plan_visit,
     teachers_for_pupil,
 )
 from schoolgate.evenings.booking.errors import NotAllowed
 from schoolgate.evenings.models import Appointment, Evening
 from schoolgate.evenings.planning import planner
+from schoolgate.evenings.planning.visits import plan_visit
 from schoolgate.evenings.setup import services as setup
 
 

@@ -50,6 +50,7 @@ from schoolgate.evenings.booking.rules import (
     running_hold,
     same_choice,
 )
+from schoolgate.evenings.booking.signals import time_freed
 from schoolgate.evenings.comms import notifications
 from schoolgate.evenings.models import (
     Appointment,
@@ -471,8 +472,6 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
 
 
 def _wake_waiting_list(evening: Evening, teacher_ids) -> None:
-    """A teacher's time came free: if families wait for them, queue the waiting-list
-    job with this change rather than wait for the next minute (waiting.py)."""
-    from schoolgate.evenings.running.waiting import wake_up
-
-    wake_up(evening_id=evening.pk, teacher_ids=teacher_ids)
+    """A teacher's time came free: say so (booking/signals.py), so that the waiting
+    lists are served with this change rather than at the next minute."""
+    time_freed.send(sender=Evening, evening_id=evening.pk, teacher_ids=sorted(set(teacher_ids)))

@@ -99,7 +99,7 @@ def reminder_recipients(evening: Evening) -> list[User]:
 def queue_reminder(*, parent, evening: Evening):
     """Queue the day-before reminder for one parent (their itinerary and its .ics);
     returns the outbox message, or None when they have nothing to come to."""
-    with _language_of(parent):
+    with language_of(parent):
         appointments = list(itinerary(parent=parent, evening=evening))
         if not appointments:
             return None
@@ -197,7 +197,7 @@ def _notify(
     for group in by_evening.values():
         evening = group[0].evening
         for user, mine in _recipients(evening, group, mode=mode).values():
-            with _language_of(user):
+            with language_of(user):
                 whole = ics.entries_for(itinerary(parent=user, evening=evening, mode=mode))
                 ids = {a.pk for a in mine}
                 concerned = [e for e in whole if e.appointment_id in ids]
@@ -310,7 +310,7 @@ def _fresh(appointments: Iterable[Appointment]) -> list[Appointment]:
     return list(Appointment.objects.filter(pk__in=ids).select_related(*_RELATED))
 
 
-def _language_of(user):
+def language_of(user):
     language = supported_language(getattr(user, "language", ""))
     return translation.override(language) if language else nullcontext()
 

@@ -186,18 +186,11 @@ def run_waiting_lists(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def wake_up(*, evening_id: int, teacher_ids) -> bool:
-    """After a change that frees some of these teachers' time: when families wait for
-    one of them, queue the job's task in the change's transaction (it runs once the
-    change commits). Returns whether it did."""
-    if not WaitingListEntry.objects.filter(
+def families_wait(*, evening_id: int, teacher_ids) -> bool:
+    """Whether any family waits for one of these teachers at this evening."""
+    return WaitingListEntry.objects.filter(
         evening_id=evening_id, teacher_id__in=list(teacher_ids), status=Status.WAITING
-    ).exists():
-        return False
-    from schoolgate.evenings.tasks import run_waiting_lists as task
-
-    task.enqueue()
-    return True
+    ).exists()
 
 
 def settle_offers(*, now: datetime | None = None) -> dict[str, int]:
@@ -339,7 +332,7 @@ def _offer(entry_id: int, *, evening: Evening, teacher: EveningTeacher, now: dat
 def _queue_offer_email(entry, *, hold: Hold, teacher: EveningTeacher, evening: Evening) -> None:
     appointment = Appointment.objects.filter(hold=hold).order_by("starts_at").first()
     parent = entry.parent
-    with notifications._language_of(parent):
+    with notifications.language_of(parent):
         link = settings.SITE_URL + reverse("evenings:hold", args=[evening.pk, hold.pk])
         queue_emails(
             [

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from schoolgate.accounts.decorators import parent_required
-from schoolgate.evenings.booking.availability import plan_visit
 from schoolgate.evenings.booking.errors import BookingError
 from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.planning.visits import plan_visit
 from schoolgate.evenings.running import absence, waiting
 from schoolgate.evenings.web.parent import selectors
 from schoolgate.evenings.web.parent.common import (

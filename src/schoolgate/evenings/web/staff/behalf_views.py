@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from schoolgate.core.access import BOOK_FOR_PARENTS
 from schoolgate.evenings import booking
-from schoolgate.evenings.booking.availability import plan_visit
 from schoolgate.evenings.booking.errors import BookingError, LimitReached
 from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.planning.visits import plan_visit
 from schoolgate.evenings.web.staff import behalf_selectors as lookup
 from schoolgate.evenings.web.staff.grid_common import (
     GET_POST,
