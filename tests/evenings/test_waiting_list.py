@@ -560,3 +560,30 @@ def test_the_organiser_sees_each_teachers_list(client, school, full):
     assert "Nobody is on a waiting list for this evening." in page
     client.force_login(school.teacher_user)
     assert client.get(reverse("evenings_staff:waiting-lists", args=[full.pk])).status_code == 403
+
+
+def test_cancelling_for_an_absent_teacher_wakes_the_waiting_list(school, evening):
+    """An absence cancels through the same path as any cancellation: the families
+    waiting for that teacher are served with the change, not at the next minute."""
+    from django_tasks_db.models import DBTaskResult
+
+    from schoolgate.evenings.tasks import run_waiting_lists
+
+    tasks = DBTaskResult.objects.filter(task_path=run_waiting_lists.module_path)
+    cal = fill_mia(school, evening)
+    join(school, evening, school.ann, school.amy)
+    assert tasks.count() == 0
+
+    absence.mark_absent(
+        evening=evening,
+        teacher=teacher(evening, school, "S-MIA"),
+        actor=school.organiser,
+        action="cancel",
+        starts_at=london(2026, 3, 10, 16, 0),
+        ends_at=london(2026, 3, 10, 16, 10),
+        now=NOW,
+    )
+
+    cal.refresh_from_db()
+    assert cal.status == Appointment.Status.CANCELLED
+    assert tasks.count() == 1

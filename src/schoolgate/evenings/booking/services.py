@@ -284,14 +284,27 @@ def cancel_appointment(
                 if evening.status != Evening.Status.PUBLISHED:
                     raise BookingClosed(_("Changes to this evening are closed."))
                 check_cutoff(evening, locked.starts_at, now, cancelling=True)
-            cancel_and_free(evening, locked, user=user, now=now)
-            notifications.cancelled(
-                [locked], actor=user, extra={"reason": reason} if reason else None
+            cancel_confirmed(
+                evening, [locked], user=user, now=now, extra={"reason": reason} if reason else None
             )
-            _wake_waiting_list(evening, [locked.teacher_id])
             return locked
 
     return retrying(run)
+
+
+def cancel_confirmed(
+    evening: Evening, appointments: list[Appointment], *, user, now: datetime, extra=None
+) -> None:
+    """The one way to cancel: a step inside the caller's transaction, with the evening
+    locked and these confirmed appointments locked. Frees their time, queues one
+    'cancelled' email per family (with `extra` for the template), and says their
+    teachers' time came free so the waiting lists are served."""
+    if not appointments:
+        return
+    for appointment in appointments:
+        cancel_and_free(evening, appointment, user=user, now=now)
+    notifications.cancelled(appointments, actor=user, extra=extra)
+    _wake_waiting_list(evening, [a.teacher_id for a in appointments])
 
 
 def move_appointment(

@@ -22,9 +22,8 @@ from django.utils.translation import gettext as _
 from schoolgate.accounts.access import pupils_visible_to
 from schoolgate.evenings import booking
 from schoolgate.evenings.booking.availability import live_q
-from schoolgate.evenings.booking.cells import cancel_and_free, release_held_appointments
+from schoolgate.evenings.booking.cells import release_held_appointments
 from schoolgate.evenings.booking.errors import BookingError, InvalidSetup
-from schoolgate.evenings.comms import notifications
 from schoolgate.evenings.models import (
     Appointment,
     Evening,
@@ -113,11 +112,10 @@ def mark_absent(
                 to_cancel.append(appointment)
             else:
                 outcome["transferred"].append({"from": appointment.pk, "to": new.pk})
-        for appointment in to_cancel:
-            cancel_and_free(evening, appointment, user=actor, now=now)
-            outcome["cancelled"].append(appointment.pk)
-        if to_cancel:
-            notifications.cancelled(to_cancel, actor=actor, extra={"absent_teacher": absent_name})
+        booking.cancel_confirmed(
+            evening, to_cancel, user=actor, now=now, extra={"absent_teacher": absent_name}
+        )
+        outcome["cancelled"] = [a.pk for a in to_cancel]
         # One break per day it covers: the Breaks page shows and edits a break on a day.
         outcome["breaks"] = [
             setup.add_break(
