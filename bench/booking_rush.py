@@ -101,8 +101,8 @@ def prepare(*, parents: int) -> tuple[int, list[str]]:
     from schoolgate.accounts.models import User
     from schoolgate.accounts.roles import ORGANISERS
     from schoolgate.addons.selectors import get_addon_settings
-    from schoolgate.evenings import setup
     from schoolgate.evenings.models import Appointment, Evening
+    from schoolgate.evenings.setup import services as setup
     from schoolgate.outbox.models import OutboxMessage
 
     # Appointments protect what they point at: they go first.

@@ -53,7 +53,6 @@ def build(args):
     from django.db import transaction
 
     from schoolgate.accounts.models import User
-    from schoolgate.evenings import setup
     from schoolgate.evenings.models import (
         Appointment,
         Evening,
@@ -62,6 +61,7 @@ def build(args):
         SlotClaim,
         TeacherAbsence,
     )
+    from schoolgate.evenings.setup import services as setup
     from schoolgate.mis.models import GroupMembership, GroupTeacher, Pupil
     from schoolgate.mis.snapshot import ContactRow, GroupRow, LinkRow, PupilRow, Snapshot, StaffRow
     from schoolgate.mis.sync import apply_snapshot
@@ -181,7 +181,7 @@ def run(args) -> None:
     from django.db import connection
     from django.test import Client
 
-    from schoolgate.evenings import grid
+    from schoolgate.evenings.reports import grid
 
     started = time.perf_counter()
     evening, organiser, teachers, booked = build(args)

@@ -53,8 +53,8 @@ def build(args):
     from django.db import transaction
 
     from schoolgate.accounts.models import User
-    from schoolgate.evenings import setup
     from schoolgate.evenings.models import Appointment, Evening, EveningTeacher, Slot, SlotClaim
+    from schoolgate.evenings.setup import services as setup
     from schoolgate.mis.models import GroupMembership, GroupTeacher, Pupil
     from schoolgate.mis.snapshot import ContactRow, GroupRow, LinkRow, PupilRow, Snapshot, StaffRow
     from schoolgate.mis.sync import apply_snapshot
@@ -178,7 +178,7 @@ def run(args) -> None:
     from pypdf import PdfReader
     from weasyprint import HTML
 
-    from schoolgate.evenings import pdf, schedules
+    from schoolgate.evenings.reports import pdf, schedules
 
     started = time.perf_counter()
     evening, organiser, teacher_user, teachers, booked = build(args)

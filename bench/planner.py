@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from schoolgate.evenings.planner import Busy, Option, Wanted, plan
+from schoolgate.evenings.planning.planner import Busy, Option, Wanted, plan
 
 START = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
 

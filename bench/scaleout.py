@@ -66,8 +66,8 @@ def prepare(*, parents: int) -> tuple[int, list[str]]:
     from schoolgate.accounts.models import User
     from schoolgate.accounts.roles import ORGANISERS
     from schoolgate.addons.selectors import get_addon_settings
-    from schoolgate.evenings import setup
     from schoolgate.evenings.models import Evening
+    from schoolgate.evenings.setup import services as setup
     from schoolgate.outbox.models import OutboxMessage
 
     addon = get_addon_settings()
@@ -201,8 +201,8 @@ def lockout_across_servers(ports: list[int], email: str, stats) -> None:
 
 def wait_for_reminders(evening_id: int, *, seconds: float) -> float:
     """Until everyone due a reminder has one and the outbox is empty; the time taken."""
+    from schoolgate.evenings.comms.notifications import reminder_recipients
     from schoolgate.evenings.models import Evening, ReminderSent
-    from schoolgate.evenings.notifications import reminder_recipients
     from schoolgate.outbox.models import OutboxMessage
 
     evening = Evening.objects.get(pk=evening_id)
@@ -219,8 +219,8 @@ def wait_for_reminders(evening_id: int, *, seconds: float) -> float:
 
 def final_checks(evening_id: int, smtp, stats) -> None:
     from schoolgate.accounts.models import User
+    from schoolgate.evenings.comms.notifications import BOOKED, REMINDER, reminder_recipients
     from schoolgate.evenings.models import Evening, ReminderSent
-    from schoolgate.evenings.notifications import BOOKED, REMINDER, reminder_recipients
     from schoolgate.outbox.models import OutboxMessage
     from schoolgate.outbox.sending import message_id
 

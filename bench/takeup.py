@@ -47,8 +47,8 @@ def build(args):
     from django.db import transaction
 
     from schoolgate.accounts.models import User
-    from schoolgate.evenings import setup
     from schoolgate.evenings.models import Appointment, Evening, EveningTeacher, Slot, SlotClaim
+    from schoolgate.evenings.setup import services as setup
     from schoolgate.mis.models import GroupMembership, GroupTeacher, Pupil
     from schoolgate.mis.snapshot import ContactRow, GroupRow, LinkRow, PupilRow, Snapshot, StaffRow
     from schoolgate.mis.sync import apply_snapshot
@@ -190,9 +190,11 @@ def run(args):
     from django.urls import reverse
     from django.utils import timezone
 
-    from schoolgate.evenings import availability_csv, bookings_csv, chaseup
     from schoolgate.evenings.models import EveningTeacher
-    from schoolgate.evenings.takeup import take_up
+    from schoolgate.evenings.reports import bookings_csv
+    from schoolgate.evenings.reports.takeup import take_up
+    from schoolgate.evenings.running import chaseup
+    from schoolgate.evenings.setup import availability_csv
     from schoolgate.outbox.models import OutboxMessage
 
     start = time.perf_counter()

@@ -10,12 +10,12 @@ urlpatterns = [
     path("staff/mis/", include("schoolgate.mis.urls")),
     path("staff/addons/", include("schoolgate.addons.urls")),
     path("staff/outbox/", include("schoolgate.outbox.urls")),
-    path("staff/evenings/", include("schoolgate.evenings.staff_urls")),
-    path("staff/my-evenings/", include("schoolgate.evenings.teacher_urls")),
+    path("staff/evenings/", include("schoolgate.evenings.web.staff.urls")),
+    path("staff/my-evenings/", include("schoolgate.evenings.web.teacher.urls")),
     path("staff/corrections/", include("schoolgate.portal.staff_urls")),
-    path("parents/evenings/", include("schoolgate.evenings.parent_urls")),
+    path("parents/evenings/", include("schoolgate.evenings.web.parent.urls")),
     path("parents/", include("schoolgate.portal.urls")),
-    path("calendar/", include("schoolgate.evenings.feed_urls")),
+    path("calendar/", include("schoolgate.evenings.web.parent.feed_urls")),
     # Django's set_language, which also saves a signed-in person's choice.
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     # Answered before any other middleware by ops.middleware.HealthCheckMiddleware.

@@ -16,8 +16,10 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "evenings"))
 from evenings_school import make_school, teacher
 from test_parent_pages import book_now, upcoming_evening
 
-from schoolgate.evenings import booking, setup, waiting
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, TeacherAbsence, WaitingListEntry
+from schoolgate.evenings.running import waiting
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from schoolgate.evenings import booking, setup
-from schoolgate.evenings.availability import free_starts
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import free_starts
 from schoolgate.evenings.models import Evening, EveningTeacher
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.browser
 

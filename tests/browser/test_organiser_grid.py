@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "evenings"))
 from evenings_school import make_school, teacher
 from test_parent_pages import at, book_now, upcoming_evening
 
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.browser

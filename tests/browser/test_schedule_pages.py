@@ -12,9 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from schoolgate.evenings import booking, room_map, setup
-from schoolgate.evenings.availability import free_starts
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import free_starts
 from schoolgate.evenings.models import Evening, EveningTeacher
+from schoolgate.evenings.setup import room_map
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from schoolgate.evenings import booking, chaseup, setup
-from schoolgate.evenings.availability import free_starts
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import free_starts
 from schoolgate.evenings.models import Break, Evening, EveningTeacher
+from schoolgate.evenings.running import chaseup
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "evenings"))
 from evenings_school import book, make_evening, make_school, teacher
 from teacher_helpers import book_at, evening_at, teacher_account
 
-from schoolgate.evenings import setup, teacher_tools
 from schoolgate.evenings.models import AppointmentNote, Break
+from schoolgate.evenings.running import teacher_tools
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,9 @@ from django.db import transaction
 
 from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import TEACHERS
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Evening, EveningTeacher, Slot
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.models import Pupil, Staff, TeachingGroup
 from schoolgate.mis.snapshot import ContactRow, GroupRow, LinkRow, PupilRow, Snapshot, StaffRow
 from schoolgate.mis.sync import apply_snapshot

@@ -4,7 +4,7 @@ everyone and a break of her own; Eve English sees Amy too."""
 
 from evenings_school import NOW, book, london, teacher
 
-from schoolgate.evenings import setup
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.models import Staff
 
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, slot, teacher
 from test_parent_pages import book_now, upcoming_evening
 
-from schoolgate.evenings import absence, availability, booking, setup
-from schoolgate.evenings.errors import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking import availability
+from schoolgate.evenings.booking.errors import (
     AlreadyBooked,
     InvalidSetup,
     NotAllowed,
@@ -18,6 +19,8 @@ from schoolgate.evenings.errors import (
     SlotUnavailable,
 )
 from schoolgate.evenings.models import Appointment, Break, SlotClaim, TeacherAbsence
+from schoolgate.evenings.running import absence
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

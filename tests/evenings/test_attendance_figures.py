@@ -7,8 +7,9 @@ from django.urls import reverse
 from evenings_school import NOW, book, make_evening, teacher
 from teacher_helpers import book_at, evening_at, signed_in, teacher_account
 
-from schoolgate.evenings import attendance, booking, teacher_tools
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, AppointmentNote
+from schoolgate.evenings.running import attendance, teacher_tools
 
 
 @pytest.fixture

@@ -6,16 +6,18 @@ from datetime import timedelta
 import pytest
 from evenings_school import NOW, book, london, make_evening, slot, teacher
 
-from schoolgate.evenings import booking, planner, setup
-from schoolgate.evenings.availability import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import (
     evenings_for_parent,
     family_appointments,
     free_starts,
-    plan_visit,
     teachers_for_pupil,
 )
-from schoolgate.evenings.errors import NotAllowed
+from schoolgate.evenings.booking.errors import NotAllowed
 from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.planning import planner
+from schoolgate.evenings.planning.visits import plan_visit
+from schoolgate.evenings.setup import services as setup
 
 
 def test_parents_see_the_published_evenings_for_their_children(school, evening):

@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, teacher
 
-from schoolgate.evenings import setup
-from schoolgate.evenings.availability import free_starts
-from schoolgate.evenings.availability_csv import import_file
-from schoolgate.evenings.errors import ChangeRefused, NotAllowed
+from schoolgate.evenings.booking.availability import free_starts
+from schoolgate.evenings.booking.errors import ChangeRefused, NotAllowed
 from schoolgate.evenings.models import Break, SlotClaim
+from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.setup.availability_csv import import_file
 from schoolgate.mis.models import Staff
 from schoolgate.mis.snapshot import InvalidSource
 

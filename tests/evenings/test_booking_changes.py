@@ -3,9 +3,10 @@
 import pytest
 from evenings_school import NOW, book, london, make_evening, slot, teacher
 
-from schoolgate.evenings import booking, setup
-from schoolgate.evenings.errors import Clash, NotAllowed, PastCutoff, SlotTaken
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.errors import Clash, NotAllowed, PastCutoff, SlotTaken
 from schoolgate.evenings.models import Appointment, ParentCell, ParentRoomCell, SlotClaim
+from schoolgate.evenings.setup import services as setup
 
 
 def test_cancelling_frees_the_slot_and_the_parents_time(school, evening):

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection, connections
 from evenings_school import NOW, london, make_evening, make_school, slot, teacher
 
-from schoolgate.evenings import booking, setup
-from schoolgate.evenings.errors import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.errors import (
     AlreadyBooked,
     BookingError,
     ChangeRefused,
@@ -22,6 +22,7 @@ from schoolgate.evenings.errors import (
     SlotUnavailable,
 )
 from schoolgate.evenings.models import Appointment, ParentCell, SlotClaim
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

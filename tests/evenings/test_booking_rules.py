@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from evenings_school import NOW, book, london, make_evening, minutes, slot, teacher
 
 from schoolgate.addons.selectors import get_addon_settings
-from schoolgate.evenings import booking, setup
-from schoolgate.evenings.availability import family_appointments
-from schoolgate.evenings.errors import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import family_appointments
+from schoolgate.evenings.booking.errors import (
     AlreadyBooked,
     BookingClosed,
     Clash,
@@ -29,6 +29,7 @@ from schoolgate.evenings.models import (
     ParentRoomCell,
     SlotClaim,
 )
+from schoolgate.evenings.setup import services as setup
 
 # Rule 1: a teacher's time holds at most one appointment.
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from schoolgate.addons.selectors import get_addon_settings
-from schoolgate.evenings import booking, planner, setup
-from schoolgate.evenings.availability import bookable_teachers, live_q
-from schoolgate.evenings.errors import BookingError
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.availability import bookable_teachers, live_q
+from schoolgate.evenings.booking.errors import BookingError
 from schoolgate.evenings.models import (
     Appointment,
     ParentCell,
@@ -23,6 +23,8 @@ from schoolgate.evenings.models import (
     Slot,
     SlotClaim,
 )
+from schoolgate.evenings.planning import planner
+from schoolgate.evenings.setup import services as setup
 
 MAX_PER_PARENT = 4
 MAX_PER_PUPIL = 3

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, slot, teacher
 
-from schoolgate.evenings import booking, setup
-from schoolgate.evenings.bookings_csv import bookings_csv, safe
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.reports.bookings_csv import bookings_csv, safe
+from schoolgate.evenings.setup import services as setup
 
 HEADER = [
     "Date",

@@ -12,7 +12,7 @@ from evenings_school import LONDON, make_evening, teacher
 from icalendar import Calendar
 
 from schoolgate.evenings import booking
-from schoolgate.evenings.feeds import create_feed, feed_for_token, feed_token, feed_url
+from schoolgate.evenings.comms.feeds import create_feed, feed_for_token, feed_token, feed_url
 from schoolgate.evenings.models import Appointment, CalendarFeed, Evening, Slot
 from schoolgate.mis.models import PupilContact
 

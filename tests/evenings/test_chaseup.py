@@ -12,9 +12,10 @@ from evenings_school import NOW, book, london, make_evening, make_school
 
 from schoolgate.accounts.models import User
 from schoolgate.addons.selectors import get_addon_settings
-from schoolgate.evenings import chaseup, setup
-from schoolgate.evenings.errors import NotAllowed
+from schoolgate.evenings.booking.errors import NotAllowed
 from schoolgate.evenings.models import ChaseUp, Evening
+from schoolgate.evenings.running import chaseup
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 

@@ -9,9 +9,7 @@ import pytest
 from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, teacher
 
-from schoolgate.evenings import setup
-from schoolgate.evenings.copying import copy_evening
-from schoolgate.evenings.errors import InvalidSetup, NotAllowed
+from schoolgate.evenings.booking.errors import InvalidSetup, NotAllowed
 from schoolgate.evenings.models import (
     Appointment,
     Break,
@@ -22,6 +20,8 @@ from schoolgate.evenings.models import (
     Slot,
     SlotClaim,
 )
+from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.setup.copying import copy_evening
 from schoolgate.mis.models import Staff
 
 

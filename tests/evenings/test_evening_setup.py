@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from evenings_school import NOW, book, london, make_evening, teacher
 
-from schoolgate.evenings import setup
-from schoolgate.evenings.errors import ChangeRefused, InvalidSetup, NotAllowed
+from schoolgate.evenings.booking.errors import ChangeRefused, InvalidSetup, NotAllowed
 from schoolgate.evenings.models import Evening, EveningTeacher, Slot, SlotClaim
+from schoolgate.evenings.setup import services as setup
 
 
 def staff_ids(evening):

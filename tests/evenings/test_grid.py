@@ -18,8 +18,10 @@ from evenings_school import make_evening, teacher
 from test_parent_pages import at, book_now, upcoming_evening, words
 
 from schoolgate.accounts.models import User
-from schoolgate.evenings import booking, grid, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import EveningTeacher, TeacherAbsence
+from schoolgate.evenings.reports import grid
+from schoolgate.evenings.setup import services as setup
 
 
 def url(name, *args):

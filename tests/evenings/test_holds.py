@@ -6,8 +6,8 @@ import pytest
 from evenings_school import NOW, book, slot, teacher
 
 from schoolgate.evenings import booking
-from schoolgate.evenings.availability import free_starts
-from schoolgate.evenings.errors import HoldExpired, NotAllowed, OutsideWindow, SlotTaken
+from schoolgate.evenings.booking.availability import free_starts
+from schoolgate.evenings.booking.errors import HoldExpired, NotAllowed, OutsideWindow, SlotTaken
 from schoolgate.evenings.models import Appointment, Hold, ParentCell, SlotClaim
 from schoolgate.mis.models import PupilContact
 
@@ -150,3 +150,67 @@ def test_the_hold_length_is_a_setting(school, evening, settings):
     settings.HOLD_SECONDS = 600
     held = hold(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
     assert held.expires_at == NOW + timedelta(seconds=600)
+
+
+# --- bounded holds: one per family per evening, never past the first choice's end ---
+
+
+def test_reposting_the_same_choice_refreshes_the_hold_and_adds_no_rows(school, evening):
+    first = hold(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+    again = hold(
+        school, evening, school.ann, (school.amy, "S-MIA", 16, 0), now=NOW + timedelta(seconds=100)
+    )
+    assert again.pk == first.pk
+    assert Hold.objects.count() == 1
+    (held,) = Appointment.objects.all()
+    assert held.hold_id == first.pk
+    assert held.expires_at == NOW + timedelta(seconds=120)
+    booking.confirm_hold(hold=again, parent=school.ann, now=NOW + timedelta(seconds=110))
+    assert Appointment.objects.get().status == Appointment.Status.CONFIRMED
+
+
+def test_choosing_again_never_holds_past_two_minutes_from_the_first_choice(school, evening):
+    hold(school, evening, school.ann, (school.amy, "S-MIA", 16, 0), (school.ben, "S-SAM", 16, 30))
+    # Every 100 seconds the parent re-chooses (the same times, or one of them moved).
+    for seconds, minute in ((100, 0), (110, 10)):
+        latest = hold(
+            school,
+            evening,
+            school.ann,
+            (school.amy, "S-MIA", 16, minute),
+            (school.ben, "S-SAM", 16, 30),
+            now=NOW + timedelta(seconds=seconds),
+        )
+        assert latest.expires_at == NOW + timedelta(seconds=120)
+    assert Hold.objects.count() == 1
+    assert set(Appointment.objects.values_list("expires_at", flat=True)) == {
+        NOW + timedelta(seconds=120)
+    }
+    # Past two minutes another family may take the times the parent kept re-choosing.
+    book(school, evening, school.bea, (school.cal, "S-MIA", 16, 10), now=LATER)
+    with pytest.raises(HoldExpired):
+        booking.confirm_hold(hold=latest, parent=school.ann, now=LATER)
+
+
+def test_one_hold_row_per_family_per_evening(school, evening):
+    for n in range(6):
+        hold(
+            school,
+            evening,
+            school.ann,
+            (school.amy, "S-MIA", 16, 10 * (n % 2)),
+            now=NOW + timedelta(seconds=15 * n),
+        )
+    hold(school, evening, school.bea, (school.cal, "S-MIA", 17, 0))
+    assert sorted(Hold.objects.values_list("parent__email", flat=True)) == [
+        "ann@example.org",
+        "bea@example.org",
+    ]
+    assert Appointment.objects.filter(parent=school.ann).count() == 1
+
+
+def test_a_hold_after_the_last_one_ran_out_gets_its_own_two_minutes(school, evening):
+    hold(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
+    later = hold(school, evening, school.ann, (school.amy, "S-MIA", 16, 0), now=LATER)
+    assert later.expires_at == LATER + timedelta(seconds=120)
+    assert Hold.objects.count() == 1

@@ -7,7 +7,8 @@ import pytest
 from evenings_school import NOW, london, make_evening, teacher
 from icalendar import Calendar
 
-from schoolgate.evenings import booking, ics
+from schoolgate.evenings import booking
+from schoolgate.evenings.comms import ics
 from schoolgate.evenings.models import EveningTeacher, Slot
 
 

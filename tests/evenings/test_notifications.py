@@ -9,7 +9,7 @@ from evenings_school import NOW, book, make_evening, slot, teacher
 from icalendar import Calendar
 
 from schoolgate.evenings import booking
-from schoolgate.evenings.errors import SlotTaken
+from schoolgate.evenings.booking.errors import SlotTaken
 from schoolgate.evenings.models import Appointment, Evening, EveningTeacher
 from schoolgate.outbox import sending
 from schoolgate.outbox.models import OutboxMessage

@@ -15,8 +15,9 @@ from icalendar import Calendar
 from test_grid import staff_with
 from test_parent_pages import at, book_now, upcoming_evening, words
 
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 

@@ -9,8 +9,9 @@ from evenings_school import teacher
 from test_parent_pages import at, book_now, hold_through_the_grid, key, upcoming_evening, url
 
 from schoolgate.accounts.models import User
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, Evening, Hold
+from schoolgate.evenings.setup import services as setup
 
 
 @pytest.fixture

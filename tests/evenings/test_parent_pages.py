@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from evenings_school import LONDON, make_evening, teacher
 
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, Evening, Hold, Slot
+from schoolgate.evenings.setup import services as setup
 
 MESSAGE = "How is Amy getting on with fractions?"
 

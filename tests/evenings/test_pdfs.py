@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from schedule_school import link_teacher, make_mia
 from weasyprint import HTML
 
-from schoolgate.evenings import booking, pdf, schedules
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.reports import pdf, schedules
 from schoolgate.mis.models import PupilContact
 
 pytestmark = pytest.mark.django_db

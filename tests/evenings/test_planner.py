@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schoolgate.evenings import planner
-from schoolgate.evenings.planner import Busy, Option, Wanted, apart
+from schoolgate.evenings.planning import planner
+from schoolgate.evenings.planning.planner import Busy, Option, Wanted, apart
 
 T0 = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
 

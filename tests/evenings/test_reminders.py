@@ -13,8 +13,8 @@ from icalendar import Calendar
 
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.evenings import booking
+from schoolgate.evenings.comms.notifications import queue_due_reminders
 from schoolgate.evenings.models import Evening, ReminderSent
-from schoolgate.evenings.notifications import queue_due_reminders
 from schoolgate.evenings.tasks import send_day_before_reminders
 from schoolgate.outbox import sending
 from schoolgate.outbox.models import OutboxMessage

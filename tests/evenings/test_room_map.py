@@ -14,8 +14,8 @@ from evenings_school import book, make_evening
 from pypdf import PdfReader
 
 from schoolgate.accounts.models import AuditEntry
-from schoolgate.evenings import room_map
 from schoolgate.evenings.models import Evening
+from schoolgate.evenings.setup import room_map
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Teachers' schedules (schoolgate.evenings.schedules) and the teacher's pages:
+"""Teachers' schedules (schoolgate.evenings.reports.schedules) and the teacher's pages:
 /staff/my-evenings/ and the schedule of an evening."""
 
 import pytest
@@ -11,8 +11,10 @@ from schedule_school import link_teacher, make_mia
 
 from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import TEACHERS
-from schoolgate.evenings import booking, schedules, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Appointment, Evening, RoomMap, TeacherAbsence
+from schoolgate.evenings.reports import schedules
+from schoolgate.evenings.setup import services as setup
 
 pytestmark = pytest.mark.django_db
 

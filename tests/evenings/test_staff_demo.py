@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.evenings import booking
-from schoolgate.evenings.availability import (
+from schoolgate.evenings.booking.availability import (
     evenings_for_parent,
     free_starts,
     teachers_for_pupil,

@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, teacher
 
-from schoolgate.evenings import setup
 from schoolgate.evenings.models import (
     Break,
     ClassLength,
@@ -19,6 +18,7 @@ from schoolgate.evenings.models import (
     EveningTeacher,
     Slot,
 )
+from schoolgate.evenings.setup import services as setup
 
 
 def text(response) -> str:
@@ -72,7 +72,7 @@ def evening_data(**overrides):
 
 def settings_data(evening, **overrides):
     """The edit form as the page fills it in for `evening`."""
-    from schoolgate.evenings.staff_forms import EveningForm
+    from schoolgate.evenings.web.staff.forms import EveningForm
 
     initial = EveningForm.initial_for(evening)
     data = {

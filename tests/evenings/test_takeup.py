@@ -12,9 +12,10 @@ from django.utils import timezone
 from evenings_school import NOW, book, london, make_evening, slot, snapshot, teacher
 
 from schoolgate.accounts.models import User
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import ChaseUp, Evening
-from schoolgate.evenings.takeup import take_up
+from schoolgate.evenings.reports.takeup import take_up
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.sync import apply_snapshot
 
 

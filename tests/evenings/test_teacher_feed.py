@@ -11,9 +11,11 @@ from teacher_helpers import book_at, evening_at, signed_in, teacher_account
 from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import TEACHERS
 from schoolgate.core.emails import normalise_email
-from schoolgate.evenings import booking, ics, teacher_tools
-from schoolgate.evenings.feeds import create_feed, feed_token
+from schoolgate.evenings import booking
+from schoolgate.evenings.comms import ics
+from schoolgate.evenings.comms.feeds import create_feed, feed_token
 from schoolgate.evenings.models import CalendarFeed
+from schoolgate.evenings.running import teacher_tools
 from schoolgate.mis.models import Contact, Staff
 
 PAGE = reverse("teacher:calendar")

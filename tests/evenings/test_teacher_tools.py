@@ -11,9 +11,11 @@ from django.utils import timezone
 from evenings_school import NOW, book, make_evening, teacher
 from teacher_helpers import book_at, evening_at, signed_in, teacher_account
 
-from schoolgate.evenings import booking, setup, teacher_tools
-from schoolgate.evenings.errors import ChangeRefused, NotAllowed
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.errors import ChangeRefused, NotAllowed
 from schoolgate.evenings.models import Appointment, AppointmentNote, Break, Evening, SlotClaim
+from schoolgate.evenings.running import teacher_tools
+from schoolgate.evenings.setup import services as setup
 from schoolgate.ops.export import export_user
 
 

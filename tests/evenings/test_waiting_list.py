@@ -16,8 +16,8 @@ from django.utils.formats import date_format
 from evenings_school import NOW, book, london, make_evening, make_school, slot, teacher
 from test_parent_pages import book_now, key, upcoming_evening
 
-from schoolgate.evenings import absence, booking, setup, waiting
-from schoolgate.evenings.errors import (
+from schoolgate.evenings import booking
+from schoolgate.evenings.booking.errors import (
     InvalidChoice,
     NotAllowed,
     NotBookable,
@@ -25,6 +25,8 @@ from schoolgate.evenings.errors import (
     SlotTaken,
 )
 from schoolgate.evenings.models import Appointment, Hold, WaitingListEntry
+from schoolgate.evenings.running import absence, waiting
+from schoolgate.evenings.setup import services as setup
 from schoolgate.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -558,3 +560,30 @@ def test_the_organiser_sees_each_teachers_list(client, school, full):
     assert "Nobody is on a waiting list for this evening." in page
     client.force_login(school.teacher_user)
     assert client.get(reverse("evenings_staff:waiting-lists", args=[full.pk])).status_code == 403
+
+
+def test_cancelling_for_an_absent_teacher_wakes_the_waiting_list(school, evening):
+    """An absence cancels through the same path as any cancellation: the families
+    waiting for that teacher are served with the change, not at the next minute."""
+    from django_tasks_db.models import DBTaskResult
+
+    from schoolgate.evenings.tasks import run_waiting_lists
+
+    tasks = DBTaskResult.objects.filter(task_path=run_waiting_lists.module_path)
+    cal = fill_mia(school, evening)
+    join(school, evening, school.ann, school.amy)
+    assert tasks.count() == 0
+
+    absence.mark_absent(
+        evening=evening,
+        teacher=teacher(evening, school, "S-MIA"),
+        actor=school.organiser,
+        action="cancel",
+        starts_at=london(2026, 3, 10, 16, 0),
+        ends_at=london(2026, 3, 10, 16, 10),
+        now=NOW,
+    )
+
+    cal.refresh_from_db()
+    assert cal.status == Appointment.Status.CANCELLED
+    assert tasks.count() == 1

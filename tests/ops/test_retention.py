@@ -14,7 +14,7 @@ from school import change_link, resync
 
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import (
     Appointment,
     AppointmentNote,
@@ -22,6 +22,7 @@ from schoolgate.evenings.models import (
     EveningTeacher,
     Slot,
 )
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.models import SyncRun
 from schoolgate.ops.retention import apply_retention
 from schoolgate.scheduler.registry import jobs

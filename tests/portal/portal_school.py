@@ -13,8 +13,9 @@ from school import make_parent_role
 
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import User
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Evening, EveningTeacher, Slot
+from schoolgate.evenings.setup import services as setup
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from portal_school import at, book, make_evening, teacher
 
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Evening
+from schoolgate.evenings.setup import services as setup
 from schoolgate.portal.selectors import home_page
 from schoolgate.portal.services import request_correction
 

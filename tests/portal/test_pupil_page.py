@@ -9,8 +9,9 @@ from django.utils import timezone
 from portal_school import book, make_evening, teacher
 from school import resync
 
-from schoolgate.evenings import booking, setup
+from schoolgate.evenings import booking
 from schoolgate.evenings.models import Evening
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.snapshot import AttendanceRow
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.core.emails import normalise_email
-from schoolgate.evenings import setup
 from schoolgate.evenings.models import Evening, EveningTeacher
+from schoolgate.evenings.setup import services as setup
 from schoolgate.mis.demo import DEMO_ADMIN_EMAIL, YEARS, demo_parent
 from schoolgate.mis.models import GroupTeacher, TeachingGroup
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from django.conf import settings
 from django.tasks import task
 
-from schoolgate.evenings.notifications import queue_due_reminders
+from schoolgate.evenings.comms.notifications import queue_due_reminders
+from schoolgate.evenings.running import waiting
 from schoolgate.scheduler.registry import register
 
 
@@ -29,10 +30,18 @@ if EVERY_MINUTES > 0:
 
 @task
 def run_waiting_lists(at: str | None = None) -> dict:
-    """Settle waiting-list offers and offer freed slots (see waiting.py)."""
-    from schoolgate.evenings.waiting import run_waiting_lists as run
+    """Settle waiting-list offers and offer freed slots (see running/waiting.py)."""
+    return waiting.run_waiting_lists(now=datetime.fromisoformat(at) if at else None)
 
-    return run(now=datetime.fromisoformat(at) if at else None)
+
+def wake_waiting_lists(sender, *, evening_id: int, teacher_ids, **kwargs) -> bool:
+    """Receiver of booking's `time_freed`: when families wait for one of these
+    teachers, queue the job's task in the change's transaction (it runs once the
+    change commits). Returns whether it did."""
+    if not waiting.families_wait(evening_id=evening_id, teacher_ids=teacher_ids):
+        return False
+    run_waiting_lists.enqueue()
+    return True
 
 
 def enqueue_waiting_lists() -> None:

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from schoolgate.accounts.access import pupils_visible_to
-from schoolgate.evenings.availability import (
+from schoolgate.evenings.booking.availability import (
     eligible_pupils,
     evenings_for_parent,
     family_appointments,
     live_q,
 )
 from schoolgate.evenings.models import Appointment, Evening, Hold
-from schoolgate.evenings.parent_selectors import OPEN, booking_state
+from schoolgate.evenings.web.parent.selectors import OPEN, booking_state
 from schoolgate.mis.dashboard import year_label
 from schoolgate.mis.models import Attendance, Contact, Pupil, PupilContact, Staff, TeachingGroup
 from schoolgate.portal.models import CorrectionRequest

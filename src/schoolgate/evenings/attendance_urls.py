@@ -1,9 +1,0 @@
-"""Attendance figures for the organiser (included in staff_urls)."""
-
-from django.urls import path
-
-from schoolgate.evenings import attendance_views
-
-urlpatterns = [
-    path("<int:evening_id>/attendance/", attendance_views.attendance_page, name="attendance"),
-]

@@ -1,0 +1,80 @@
+"""Planning a parent's visit: the best itinerary for the teachers they want, between
+their earliest arrival and latest departure, around their existing appointments."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from schoolgate.evenings.booking.availability import free_starts_by_teacher, parent_appointments
+from schoolgate.evenings.booking.locks import pk_of
+from schoolgate.evenings.booking.rules import check_bookable, default_method
+from schoolgate.evenings.models import (
+    Appointment,
+    Evening,
+)
+from schoolgate.evenings.planning import planner
+
+
+def plan_visit(
+    *,
+    parent,
+    evening: Evening,
+    wanted,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+    method: str | None = None,
+    now: datetime | None = None,
+) -> planner.Plan:
+    """Propose the best itinerary for `wanted` [(pupil, teacher)] between the parent's
+    earliest arrival and latest departure, around their existing appointments.
+
+    Keys of the plan are (pupil id, teacher id); each placed option's `ref` is the
+    first slot's id, ready for `booking.hold_slots`. Pairs the parent may not book are
+    refused as in booking (NotAllowed, NotBookable)."""
+
+    now = now or timezone.now()
+    method = method or default_method(evening)
+    pairs = [(pk_of(p), pk_of(t)) for p, t in wanted]
+    bookable = check_bookable(parent=parent, evening=evening, pairs=pairs)
+    minutes = {}
+    for pupil_id, teacher_id in pairs:
+        minutes[teacher_id] = max(
+            minutes.get(teacher_id, 0), bookable[pupil_id][teacher_id].minutes
+        )
+    # Free runs depend on the length: ask per (teacher, length) actually wanted.
+    free = {}
+    for pupil_id, teacher_id in pairs:
+        length = bookable[pupil_id][teacher_id].minutes
+        if (teacher_id, length) not in free:
+            free[(teacher_id, length)] = free_starts_by_teacher(
+                evening=evening, wanted={teacher_id: length}, now=now
+            )[teacher_id]
+    in_person = method == Appointment.Method.IN_PERSON
+    wants = []
+    for pupil_id, teacher_id in pairs:
+        entry = bookable[pupil_id][teacher_id]
+        length = timedelta(minutes=entry.minutes)
+        wants.append(
+            planner.Wanted(
+                key=(pupil_id, teacher_id),
+                options=tuple(
+                    planner.Option(s.starts_at, s.starts_at + length, ref=s.pk)
+                    for s in free[(teacher_id, entry.minutes)]
+                ),
+                room=entry.teacher.room,
+                in_person=in_person,
+            )
+        )
+    busy = [
+        planner.Busy(a.starts_at, a.ends_at, a.teacher.room, a.in_person, ref=a.pk)
+        for a in parent_appointments(parent=parent, evening=evening, now=now).select_related(
+            "teacher"
+        )
+    ]
+    return planner.plan(
+        wanted=wants,
+        busy=busy,
+        earliest=earliest,
+        latest=latest,
+        travel_gap=timedelta(minutes=evening.travel_gap_minutes),
+    )

@@ -1,9 +1,0 @@
-"""The teacher's area of the staff site: /staff/my-evenings/."""
-
-from django.urls import include, path
-
-app_name = "teacher"
-urlpatterns = [
-    path("", include("schoolgate.evenings.schedule_urls")),
-    path("", include("schoolgate.evenings.teacher_tool_urls")),
-]
