@@ -4,11 +4,13 @@ every request, never stored. Every view and query that touches pupils uses these
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from schoolgate.core import request_memo
 from schoolgate.mis.models import Contact, Pupil, PupilContact
 
 ALL = "all"
 PRIMARY = "primary"
 MODES = (ALL, PRIMARY)
+MEMO_PREFIX = "visible-pupils"
 
 
 def generation_mode() -> str:
@@ -56,17 +58,38 @@ def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
 
 
 def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:
-    """The pupils this person may see as a parent, from the mirror as it is now."""
+    """The pupils this person may see as a parent, from the mirror as it is now.
+
+    Their ids are worked out once per web request and then used as a plain list: as a
+    subquery under every page's queries it cost a hundred times more (docs/benchmarks.md)."""
     if not user.is_authenticated or not user.is_active or not user.email:
         return Pupil.objects.none()
+    return Pupil.objects.filter(pk__in=visible_pupil_ids(user, mode=mode))
+
+
+def visible_pupil_ids(user, *, mode: str | None = None) -> list[int]:
+    """The ids of the pupils `user` may see (sorted), once per request for each user."""
+    if not user.is_authenticated or not user.is_active or not user.email:
+        return []
+    mode = mode or generation_mode()
+    key = (MEMO_PREFIX, user.pk, user.email, mode)
+    return request_memo.remembered(key, lambda: _visible_pupil_ids(user.email, mode))
+
+
+def _visible_pupil_ids(email: str, mode: str) -> list[int]:
     # The same rules as qualifying_links, with the shared-email test narrowed to this
     # one address so that a page view never groups the whole contact table.
     links = (
         _eligible_links(mode)
-        .filter(contact__email_key=user.email)
-        .exclude(contact__email_key__in=shared_email_keys(email_key=user.email))
+        .filter(contact__email_key=email)
+        .exclude(contact__email_key__in=shared_email_keys(email_key=email))
     )
-    return Pupil.objects.filter(pk__in=links.values("pupil_id"))
+    return sorted(set(links.values_list("pupil_id", flat=True)))
+
+
+def forget_visible_pupils() -> None:
+    """After a change to the mirror within a request (a sync), work access out afresh."""
+    request_memo.forget(MEMO_PREFIX)
 
 
 def can_see_pupil(user, pupil: Pupil | int) -> bool:
@@ -84,7 +107,7 @@ def get_visible_pupil_or_404(user, pupil_id) -> Pupil:
 
 def is_parent(user) -> bool:
     """Whether the person has at least one child they may see now."""
-    return pupils_visible_to(user).exists()
+    return bool(visible_pupil_ids(user))
 
 
 def access_pairs(*, mode: str | None = None, emails: QuerySet | None = None) -> dict:

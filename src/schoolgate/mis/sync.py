@@ -14,6 +14,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schoolgate.core import request_memo
 from schoolgate.core.emails import email_key
 from schoolgate.mis.models import (
     Attendance,
@@ -335,6 +336,8 @@ def apply_snapshot(snapshot: Snapshot) -> SyncResult:
     # Reported only when the files state some attendance (a CTF's Attendance section).
     if snapshot.attendance_pupils:
         result.counts["attendance"] = _sync_attendance(snapshot, pupil_pks)
+    # Who may see which pupil follows the mirror: nothing this request worked out stands.
+    request_memo.forget()
     return result
 
 

@@ -205,6 +205,27 @@ def free_starts_by_teacher(
     return result
 
 
+def free_starts_for_lengths(
+    *, evening: Evening, lengths, now: datetime | None = None
+) -> dict[tuple[int, int], list[Slot]]:
+    """{(teacher id, minutes): free start slots} for every (teacher id, minutes) asked.
+
+    One pair of queries for all of them, not one per teacher: a teacher asked for at
+    two lengths (siblings in classes of different lengths) takes one more round."""
+    remaining = defaultdict(set)
+    for teacher_id, minutes in lengths:
+        remaining[teacher_id].add(minutes)
+    found = {}
+    while remaining:
+        round_ = {teacher_id: minutes.pop() for teacher_id, minutes in remaining.items()}
+        for teacher_id, slots in free_starts_by_teacher(
+            evening=evening, wanted=round_, now=now
+        ).items():
+            found[(teacher_id, round_[teacher_id])] = slots
+        remaining = {t: m for t, m in remaining.items() if m}
+    return found
+
+
 def family_appointments(
     *, parent, evening: Evening | None = None, now: datetime | None = None
 ) -> QuerySet[Appointment]:

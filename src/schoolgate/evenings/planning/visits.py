@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from schoolgate.evenings.booking.availability import free_starts_by_teacher, parent_appointments
+from schoolgate.evenings.booking.availability import free_starts_for_lengths, parent_appointments
 from schoolgate.evenings.booking.locks import pk_of
 from schoolgate.evenings.booking.rules import check_bookable, default_method
 from schoolgate.evenings.models import (
@@ -36,19 +36,12 @@ def plan_visit(
     method = method or default_method(evening)
     pairs = [(pk_of(p), pk_of(t)) for p, t in wanted]
     bookable = check_bookable(parent=parent, evening=evening, pairs=pairs)
-    minutes = {}
-    for pupil_id, teacher_id in pairs:
-        minutes[teacher_id] = max(
-            minutes.get(teacher_id, 0), bookable[pupil_id][teacher_id].minutes
-        )
-    # Free runs depend on the length: ask per (teacher, length) actually wanted.
-    free = {}
-    for pupil_id, teacher_id in pairs:
-        length = bookable[pupil_id][teacher_id].minutes
-        if (teacher_id, length) not in free:
-            free[(teacher_id, length)] = free_starts_by_teacher(
-                evening=evening, wanted={teacher_id: length}, now=now
-            )[teacher_id]
+    # Free runs depend on the length: ask for each (teacher, length) wanted, all at once.
+    free = free_starts_for_lengths(
+        evening=evening,
+        lengths={(t, bookable[p][t].minutes) for p, t in pairs},
+        now=now,
+    )
     in_person = method == Appointment.Method.IN_PERSON
     wants = []
     for pupil_id, teacher_id in pairs:

@@ -19,7 +19,7 @@ from schoolgate.evenings.booking.availability import (
     eligible_pupils,
     evenings_for_parent,
     family_appointments,
-    free_starts_by_teacher,
+    free_starts_for_lengths,
     parent_appointments,
 )
 from schoolgate.evenings.models import Appointment, Evening, Hold, Slot
@@ -344,11 +344,7 @@ def free_times(
     in_person = evening.mode != Evening.Mode.VIDEO
     days = {d.pk: d for d in evening.days.all()}
     lengths = {(c.teacher.pk, c.bookable.minutes) for c in chosen}
-    free = {}
-    for teacher_id, minutes in lengths:
-        free[(teacher_id, minutes)] = free_starts_by_teacher(
-            evening=evening, wanted={teacher_id: minutes}, now=now
-        )[teacher_id]
+    free = free_starts_for_lengths(evening=evening, lengths=lengths, now=now)
     kept = {s.pk: s for s in Slot.objects.filter(pk__in=list(keep), evening=evening)}
     result = []
     for c in chosen:
