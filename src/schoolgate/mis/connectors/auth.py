@@ -59,6 +59,7 @@ def oauth1_header(
     timestamp: str | None = None,
     nonce: str | None = None,
     body_params: list[tuple[str, str]] = (),
+    oauth_version: bool = True,
 ) -> str:
     """The `Authorization: OAuth ...` value for one request (RFC 5849 section 3.5.1)."""
     oauth = [
@@ -66,8 +67,9 @@ def oauth1_header(
         ("oauth_nonce", nonce or secrets.token_hex(16)),
         ("oauth_signature_method", "HMAC-SHA1"),
         ("oauth_timestamp", timestamp or str(int(time.time()))),
-        ("oauth_version", "1.0"),
     ]
+    if oauth_version:  # optional in RFC 5849; the RFC's own examples leave it out
+        oauth.append(("oauth_version", "1.0"))
     if token:
         oauth.append(("oauth_token", token))
     query = parse_qsl(urlsplit(url).query, keep_blank_values=True)

@@ -97,7 +97,9 @@ class OneRosterPull:
             if link:
                 url = urljoin(url, link.group(1))
                 continue
-            if not items or (total is None and len(items) < limit):
+            # Without a total or a link only an empty page is the end: a service may
+            # serve fewer records than the limit asked for on every page.
+            if not items:
                 if total is not None and len(records) < total:
                     raise FetchError(
                         _(
