@@ -227,6 +227,9 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (a timeout test) is expected, not news
+
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.state = State()

@@ -13,14 +13,15 @@ from schoolgate.mis.models import (
 MIRROR = (GroupMembership, GroupTeacher, PupilContact, Contact, Pupil, Staff, TeachingGroup)
 
 
-def mirror_rows(*, contact_key: str = "mis_id") -> dict[str, list]:
-    """Every mirror table's rows; contacts keyed by `contact_key` (e.g. email_key when two
-    sources give the same people different ids)."""
+def mirror_rows(*, contact_ids: bool = True) -> dict[str, list]:
+    """Every mirror table's rows. Without `contact_ids` contacts are known by name and
+    email, for two sources that give the same people different ids (a CTF has none)."""
 
     def rows(queryset, *fields):
         return sorted(queryset.values_list(*fields), key=repr)
 
-    contact = "contact__mis_id" if contact_key == "mis_id" else f"contact__{contact_key}"
+    person = ("forename", "surname", "email_key")
+    contact = ("contact__mis_id",) if contact_ids else tuple(f"contact__{f}" for f in person)
     return {
         "pupils": rows(
             Pupil.objects,
@@ -34,11 +35,11 @@ def mirror_rows(*, contact_key: str = "mis_id") -> dict[str, list]:
             "year_group",
             "on_roll",
         ),
-        "contacts": rows(Contact.objects, contact_key, "title", "forename", "surname", "email_key"),
+        "contacts": rows(Contact.objects, *(("mis_id",) if contact_ids else ()), "title", *person),
         "links": rows(
             PupilContact.objects,
             "pupil__mis_id",
-            contact,
+            *contact,
             "relationship",
             "parental_responsibility",
             "priority",
