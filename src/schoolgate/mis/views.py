@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
+from schoolgate.core.secrets import encrypt
+from schoolgate.mis.connectors.pull import check_connection, configured_source
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
-from schoolgate.mis.forms import SyncForm
-from schoolgate.mis.models import SyncRun
-from schoolgate.mis.snapshot import KINDS
+from schoolgate.mis.forms import DataSourceForm, SyncForm
+from schoolgate.mis.models import DataSource, SyncRun
+from schoolgate.mis.snapshot import KINDS, InvalidSource
 from schoolgate.mis.sync import sync_mis
+from schoolgate.mis.tasks import pull_data_source_task
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "csv_templates"
 CSV_TEMPLATES = ("pupils-contacts.csv", "timetable.csv")
@@ -188,3 +191,78 @@ def csv_template(request, name):
         filename=name,
         content_type="text/csv; charset=utf-8",
     )
+
+
+DATA_SOURCE_FIELDS = (
+    "kind",
+    "oneroster_url",
+    "oneroster_version",
+    "oneroster_token_url",
+    "oneroster_client_id",
+    "wonde_school_id",
+    "wonde_api_url",
+    "sync_times",
+)
+SECRET_FIELDS = ("oneroster_client_secret", "wonde_token")
+
+
+@capability_required(RUN_SYNC)
+def data_source(request):
+    """Choose files, a OneRoster API or Wonde; test the connection; the daily pull times."""
+    saved = DataSource.load()
+    found = None
+    test_problems = []
+    if request.method == "POST":
+        form = DataSourceForm(request.POST, saved=saved)
+        action = request.POST.get("action", "save")
+        if action == "pull":
+            if saved.kind != DataSource.Kind.FILES:
+                pull_data_source_task.enqueue()
+                messages.success(
+                    request,
+                    _("A pull has started. Its report appears in the sync history when it ends."),
+                )
+            return redirect("mis:data-source")
+        if form.is_valid():
+            candidate = _data_source_from(form.cleaned_data, saved)
+            if action == "test":
+                source = configured_source(candidate)
+                if source is None:
+                    form.add_error("kind", _("Choose OneRoster API or Wonde to test a connection"))
+                else:
+                    try:
+                        found = check_connection(source)
+                    except InvalidSource as error:
+                        test_problems = [str(p) for p in error.problems]
+            else:
+                candidate.save()
+                messages.success(request, _("The data source settings are saved."))
+                return redirect("mis:data-source")
+    else:
+        initial = {name: getattr(saved, name) for name in DATA_SOURCE_FIELDS}
+        form = DataSourceForm(initial=initial, saved=saved)
+    return render(
+        request,
+        "mis/data_source.html",
+        {
+            "form": form,
+            "saved": saved,
+            "found": found,
+            "test_problems": test_problems,
+            "last_run": saved.last_run,
+            "last_run_started_by": started_by_label(saved.last_run) if saved.last_run else "",
+        },
+    )
+
+
+def _data_source_from(cleaned: dict, saved: DataSource) -> DataSource:
+    """The settings as entered (not saved yet); a blank secret keeps the saved one."""
+    candidate = DataSource.load()
+    for name in DATA_SOURCE_FIELDS:
+        setattr(candidate, name, cleaned.get(name) or getattr(DataSource(), name) or "")
+    candidate.kind = cleaned["kind"]
+    candidate.sync_times = cleaned["sync_times"]
+    for name in SECRET_FIELDS:
+        typed = cleaned.get(name)
+        setattr(candidate, name, encrypt(typed) if typed else getattr(saved, name))
+    return candidate
