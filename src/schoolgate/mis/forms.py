@@ -72,7 +72,7 @@ class DataSourceForm(forms.Form):
         required=False,
         max_length=500,
         assume_scheme="https",
-        help_text=_("For example https://mis.example.org/ims/oneroster/v1p1"),
+        help_text=_("The address your MIS supplier gives, for example https://mis.example.org"),
     )
     oneroster_version = forms.ChoiceField(
         label=_("OneRoster version"),
