@@ -203,3 +203,40 @@ def test_rotate_secrets_reencrypts_with_the_first_key(settings, capsys):
     assert secrets.decrypt(DataSource.load().wonde_token) == "tok"
     stored = AddonSettings.objects.values_list("smtp_password", flat=True).get()
     assert secrets.decrypt(stored) == "mail-pass"
+
+
+def test_pull_now_enqueues_the_pull_task_and_the_task_pulls(client, staff, wonde_server):
+    from django_tasks_db.models import DBTaskResult
+
+    from schoolgate.mis.tasks import pull_data_source_task
+
+    client.post(reverse("mis:data-source"), {**wonde_form(wonde_server), "action": "save"})
+    response = client.post(reverse("mis:data-source"), {"action": "pull"})
+    assert response.status_code == 302
+    queued = DBTaskResult.objects.filter(task_path__endswith="pull_data_source_task")
+    assert queued.count() == 1
+    run = SyncRun.objects.get(pk=pull_data_source_task.call())
+    assert run.status == SyncRun.Status.SUCCEEDED and run.trigger == SyncRun.Trigger.PULL
+    assert DataSource.load().last_run == run
+
+
+def test_a_scheduled_pull_generates_accounts_when_the_add_on_says_so(wonde_server, parent_role):
+    from schoolgate.accounts.models import AuditEntry
+    from schoolgate.outbox.models import OutboxMessage
+
+    addon_settings = get_addon_settings()
+    addon_settings.auto_generate = True
+    addon_settings.save()
+    source = DataSource.load()
+    source.kind, source.wonde_school_id = "wonde", SCHOOL_ID
+    source.wonde_token = secrets.encrypt(WONDE_TOKEN)
+    source.wonde_api_url = f"{wonde_server.url}/v1.0"
+    source.save()
+
+    run = pull_configured()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    parents = User.objects.filter(is_staff=False)
+    assert parents.count() > 0
+    assert OutboxMessage.objects.filter(template="invitation").count() == parents.count()
+    assert AuditEntry.objects.get(action="accounts.generated").actor_label == f"sync {run.pk}"
