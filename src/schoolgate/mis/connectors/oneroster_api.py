@@ -70,9 +70,7 @@ class OneRosterPull:
             )
         self.pages_read = 0
 
-    def collection(
-        self, name: str, *, limit: int = PAGE_SIZE, most: int | None = None
-    ) -> list[dict]:
+    def collection(self, name: str, *, limit: int = PAGE_SIZE) -> list[dict]:
         """Every record of a collection, page by page (limit/offset, X-Total-Count, next link)."""
         root = self.source.service_url
         url = f"{root}/{name}?{urlencode({'limit': limit, 'offset': 0})}"
@@ -90,8 +88,6 @@ class OneRosterPull:
             records.extend(items)
             total = _int(response.headers.get("x-total-count"))
             link = _NEXT_LINK.search(response.headers.get("link", ""))
-            if most is not None and len(records) >= most:
-                return records[:most]
             if total is not None and len(records) >= total:
                 return records
             if link:
@@ -126,11 +122,6 @@ class OneRosterPull:
             version=self.source.version,
             name=self.source.service_url,
         )
-
-    def probe(self) -> dict:
-        """The first page of the school's orgs: proves the address and credentials work."""
-        orgs = self.collection("orgs", limit=100, most=100)
-        return {"orgs": [o.get("name", "") for o in orgs if o.get("type") in ("school", None, "")]}
 
 
 def _int(value) -> int | None:

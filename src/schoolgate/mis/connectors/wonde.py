@@ -59,7 +59,7 @@ class WondePull:
         self.auth = Bearer(source.token)
         self.pages_read = 0
 
-    def collection(self, name: str, *, most: int | None = None) -> list[dict]:
+    def collection(self, name: str) -> list[dict]:
         query = {"per_page": PER_PAGE}
         if INCLUDES[name]:
             query["include"] = INCLUDES[name]
@@ -76,8 +76,6 @@ class WondePull:
                     url=url,
                 )
             records.extend(items)
-            if most is not None and len(records) >= most:
-                return records[:most]
             pagination = (data.get("meta") or {}).get("pagination") or {}
             following = pagination.get("next")
             if not following:
@@ -102,11 +100,6 @@ class WondePull:
             lessons=self.collection("lessons"),
             name=self.source.school_url,
         )
-
-    def probe(self) -> dict:
-        data, _response = authorised_get(self.client, self.auth, self.source.school_url)
-        school = data.get("data") if isinstance(data, dict) else None
-        return {"orgs": [school.get("name", "")] if isinstance(school, dict) else []}
 
 
 def _data(value) -> list | dict | None:
