@@ -12,8 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
-from schoolgate.core.secrets import encrypt
-from schoolgate.mis.connectors.pull import check_connection, configured_source
+from schoolgate.mis.connectors.pull import (
+    DATA_SOURCE_FIELDS,
+    check_connection,
+    configured_source,
+    data_source_from,
+    save_data_source,
+)
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
 from schoolgate.mis.forms import DataSourceForm, SyncForm
 from schoolgate.mis.models import DataSource, SyncRun
@@ -193,19 +198,6 @@ def csv_template(request, name):
     )
 
 
-DATA_SOURCE_FIELDS = (
-    "kind",
-    "oneroster_url",
-    "oneroster_version",
-    "oneroster_token_url",
-    "oneroster_client_id",
-    "wonde_school_id",
-    "wonde_api_url",
-    "sync_times",
-)
-SECRET_FIELDS = ("oneroster_client_secret", "wonde_token")
-
-
 @capability_required(RUN_SYNC)
 def data_source(request):
     """Choose files, a OneRoster API or Wonde; test the connection; the daily pull times."""
@@ -224,7 +216,7 @@ def data_source(request):
                 )
             return redirect("mis:data-source")
         if form.is_valid():
-            candidate = _data_source_from(form.cleaned_data, saved)
+            candidate = data_source_from(form.cleaned_data, saved=saved)
             if action == "test":
                 source = configured_source(candidate)
                 if source is None:
@@ -235,7 +227,7 @@ def data_source(request):
                     except InvalidSource as error:
                         test_problems = [str(p) for p in error.problems]
             else:
-                candidate.save()
+                save_data_source(form.cleaned_data)
                 messages.success(request, _("The data source settings are saved."))
                 return redirect("mis:data-source")
     else:
@@ -253,16 +245,3 @@ def data_source(request):
             "last_run_started_by": started_by_label(saved.last_run) if saved.last_run else "",
         },
     )
-
-
-def _data_source_from(cleaned: dict, saved: DataSource) -> DataSource:
-    """The settings as entered (not saved yet); a blank secret keeps the saved one."""
-    candidate = DataSource.load()
-    for name in DATA_SOURCE_FIELDS:
-        setattr(candidate, name, cleaned.get(name) or getattr(DataSource(), name) or "")
-    candidate.kind = cleaned["kind"]
-    candidate.sync_times = cleaned["sync_times"]
-    for name in SECRET_FIELDS:
-        typed = cleaned.get(name)
-        setattr(candidate, name, encrypt(typed) if typed else getattr(saved, name))
-    return candidate

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schoolgate.core.secrets import decrypt
+from schoolgate.core.secrets import decrypt, encrypt
 from schoolgate.mis.connectors.http import FetchError, Limits
 from schoolgate.mis.connectors.oneroster_api import OneRosterPull, OneRosterSource
 from schoolgate.mis.connectors.wonde import DEFAULT_API_URL, WondePull, WondeSource
@@ -90,6 +90,42 @@ def configured_source(data_source: DataSource):
             api_url=data_source.wonde_api_url or DEFAULT_API_URL,
         )
     return None
+
+
+DATA_SOURCE_FIELDS = (
+    "kind",
+    "oneroster_url",
+    "oneroster_version",
+    "oneroster_token_url",
+    "oneroster_client_id",
+    "wonde_school_id",
+    "wonde_api_url",
+    "sync_times",
+)
+SECRET_FIELDS = ("oneroster_client_secret", "wonde_token")
+
+
+def data_source_from(values: dict, *, saved: DataSource) -> DataSource:
+    """The settings as entered, not saved; a blank secret keeps the saved one, a typed
+    one is encrypted at once (it is never held in clear on the model)."""
+    candidate = DataSource(pk=saved.pk, last_run_id=saved.last_run_id)
+    defaults = DataSource()
+    for name in DATA_SOURCE_FIELDS:
+        setattr(candidate, name, values.get(name) or getattr(defaults, name))
+    for name in SECRET_FIELDS:
+        typed = values.get(name)
+        setattr(candidate, name, encrypt(typed) if typed else getattr(saved, name))
+    return candidate
+
+
+def save_data_source(values: dict) -> DataSource:
+    """Save the Data source page's settings (the one row, locked while it changes)."""
+    with transaction.atomic():
+        DataSource.load()
+        saved = DataSource.objects.select_for_update().get(pk=1)
+        candidate = data_source_from(values, saved=saved)
+        candidate.save()
+    return candidate
 
 
 def pull_configured(*, trigger: str = SyncRun.Trigger.PULL, started_by=None) -> SyncRun | None:
