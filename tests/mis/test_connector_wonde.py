@@ -130,3 +130,11 @@ def test_the_command(server, capsys):
     assert code == 0, report
     assert report["counts"]["pupils"]["added"] == 60
     assert WONDE_TOKEN not in json.dumps(report)
+
+
+def test_secrets_stay_out_of_the_logs(server, caplog):
+    caplog.set_level("DEBUG")
+    server.state.faults[("students", 1)] = [500, 429]
+    assert pull(server).status == SyncRun.Status.SUCCEEDED
+    assert "trying again" in caplog.text  # the retries were logged...
+    assert WONDE_TOKEN not in caplog.text  # ...without the token
