@@ -242,6 +242,5 @@ def data_source(request):
             "found": found,
             "test_problems": test_problems,
             "last_run": saved.last_run,
-            "last_run_started_by": started_by_label(saved.last_run) if saved.last_run else "",
         },
     )
