@@ -309,3 +309,20 @@ def test_the_command_reports_a_failed_pull_and_exits_1(server, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "failed"
     assert "HTTP 401" in report["errors"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give the files to sync"),
+        (["x.csv", "--wonde", "A1", "--token", "t"], "one at a time"),
+        (["--oneroster-api", "https://mis.example.org"], "needs --client-id and --client-secret"),
+        (["--wonde", "A1"], "--wonde needs --token"),
+    ],
+)
+def test_the_command_says_what_is_missing(args, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("sync", *args)
+    assert not SyncRun.objects.exists()
