@@ -257,6 +257,13 @@ SCHOOLGATE = {
     "RETAIN_MESSAGES_DAYS": envint("RETAIN_MESSAGES_DAYS", 90),
     "RETAIN_ORPHANED_ACCOUNTS_DAYS": envint("RETAIN_ORPHANED_ACCOUNTS_DAYS", 365),
     "RETAIN_SYNC_REPORTS_DAYS": envint("RETAIN_SYNC_REPORTS_DAYS", 365),
+    # The MIS connectors' HTTP limits (schoolgate.mis.connectors.http.Limits; tests and
+    # docs/import-oneroster-api.md). A private CA bundle for a school's own MIS server.
+    "MIS_HTTP": {
+        "ca_bundle": os.environ.get("MIS_CA_BUNDLE", ""),
+        "max_bytes": envint("MIS_MAX_MB", 500) * 1024 * 1024,
+        "read_timeout": envint("MIS_READ_TIMEOUT", 60),
+    },
 }
 
 # JSON lines with a request id in production; the same lines as text when DEBUG is on.

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from schoolgate.accounts.models import AuditEntry, User
 from schoolgate.addons.selectors import get_addon_settings
+from schoolgate.core.secrets import decrypt
 from schoolgate.outbox.models import OutboxMessage
 from schoolgate.outbox.testing import SMTPServer, free_port, school_mail_at
 
@@ -92,7 +93,9 @@ def test_saving_settings_updates_them_audits_the_change_and_shows_the_school_sen
     assert saved.parent_group == parent_role
     assert saved.generation_mode == "primary"
     assert saved.one_day_only and saved.auto_generate and saved.day_before_reminders
-    assert saved.smtp_password == "s3cret-pass"
+    # Stored encrypted, read back with decrypt (schoolgate.core.secrets).
+    assert saved.smtp_password.startswith("fernet:") and "s3cret" not in saved.smtp_password
+    assert decrypt(saved.smtp_password) == "s3cret-pass"
     entry = AuditEntry.objects.get(action="addons.settings_changed")
     assert entry.actor == office
     assert entry.detail["generation_mode"] == ["all", "primary"]
@@ -130,7 +133,9 @@ def test_the_password_is_never_shown_and_blank_keeps_it(client, office):
     )
     saved = get_addon_settings()
     assert saved.school_name == "Renamed"
-    assert saved.smtp_password == "s3cret-pass"
+    # Stored encrypted, read back with decrypt (schoolgate.core.secrets).
+    assert saved.smtp_password.startswith("fernet:") and "s3cret" not in saved.smtp_password
+    assert decrypt(saved.smtp_password) == "s3cret-pass"
 
 
 def test_the_saved_password_can_be_removed(client, office):

@@ -2,6 +2,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from schoolgate.core import secrets
+
 
 class AddonSettings(models.Model):
     """The school's settings for the parent add-ons: one row per installation."""
@@ -41,7 +43,8 @@ class AddonSettings(models.Model):
     smtp_host = models.CharField(_("SMTP server"), max_length=200, blank=True)
     smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
     smtp_username = models.CharField(_("SMTP user name"), max_length=200, blank=True)
-    smtp_password = models.CharField(_("SMTP password"), max_length=200, blank=True)
+    # Stored encrypted (schoolgate.core.secrets); read it with `decrypt`, never show it.
+    smtp_password = models.CharField(_("SMTP password"), max_length=1000, blank=True)
     smtp_use_tls = models.BooleanField(_("use STARTTLS"), default=True)
     from_email = models.CharField(_("from address"), max_length=254, blank=True)
 
@@ -51,6 +54,12 @@ class AddonSettings(models.Model):
 
     def __str__(self):
         return "Add-on settings"
+
+    def save(self, *args, **kwargs):
+        # A password typed in is encrypted before it is written; one already stored is kept.
+        if self.smtp_password and not self.smtp_password.startswith(secrets.PREFIX):
+            self.smtp_password = secrets.encrypt(self.smtp_password)
+        super().save(*args, **kwargs)
 
     @property
     def uses_school_mail(self) -> bool:

@@ -9,6 +9,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.utils.translation import gettext as _
 
 from schoolgate.addons.selectors import get_addon_settings
+from schoolgate.core.secrets import decrypt
 
 SCHOOL_MAILER_ALIAS = "school"
 
@@ -44,7 +45,7 @@ def current_sender() -> Sender:
                 "host": addon_settings.smtp_host,
                 "port": addon_settings.smtp_port,
                 "username": addon_settings.smtp_username,
-                "password": addon_settings.smtp_password,
+                "password": decrypt(addon_settings.smtp_password),
                 "use_tls": addon_settings.smtp_use_tls,
                 "timeout": 30,
             },

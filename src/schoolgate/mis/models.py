@@ -164,6 +164,7 @@ class SyncRun(models.Model):
         COMMAND = "command", _("Command line")
         SCHEDULED = "scheduled", _("Scheduled drop folder")
         API = "api", _("API")
+        PULL = "pull", _("Scheduled pull from the MIS")
 
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -215,3 +216,51 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.pupil} {self.year} {self.school}"
+
+
+class DataSource(models.Model):
+    """Where the mirror's data comes from: files (upload, command, drop folder), a
+    OneRoster REST service or Wonde; one row. Secrets are stored encrypted
+    (`schoolgate.core.secrets`) and never shown back (docs/import-oneroster-api.md)."""
+
+    class Kind(models.TextChoices):
+        FILES = "files", _("Files (upload, drop folder or command line)")
+        ONEROSTER = "oneroster", _("OneRoster API")
+        WONDE = "wonde", _("Wonde")
+
+    kind = models.CharField(
+        _("Data source"), max_length=20, choices=Kind.choices, default=Kind.FILES
+    )
+    oneroster_url = models.URLField(_("OneRoster service address"), max_length=500, blank=True)
+    oneroster_version = models.CharField(
+        _("OneRoster version"),
+        max_length=5,
+        choices=[("1.1", "1.1"), ("1.2", "1.2")],
+        default="1.2",
+    )
+    oneroster_token_url = models.URLField(
+        _("Token address (OneRoster 1.2)"), max_length=500, blank=True
+    )
+    oneroster_client_id = models.CharField(
+        _("Client id (consumer key)"), max_length=200, blank=True
+    )
+    oneroster_client_secret = models.TextField(blank=True)  # encrypted
+    wonde_school_id = models.CharField(_("Wonde school id"), max_length=100, blank=True)
+    wonde_api_url = models.URLField(_("Wonde API address"), max_length=500, blank=True)
+    wonde_token = models.TextField(blank=True)  # encrypted
+    # The times of day (school time, HH:MM, comma-separated) a pull runs.
+    sync_times = models.CharField(
+        _("Times to sync each day"), max_length=200, default="07:00,13:00"
+    )
+    last_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Data source: {self.kind}"
+
+    @classmethod
+    def load(cls) -> "DataSource":
+        source, _created = cls.objects.get_or_create(pk=1)
+        return source

@@ -136,6 +136,29 @@ def sync_snapshot(snapshot: Snapshot, *, trigger: str, started_by=None) -> SyncR
     return _apply(run, snapshot, time.perf_counter())
 
 
+def sync_pull(
+    read, *, trigger: str, started_by=None, source_format: str = "", source: str = ""
+) -> SyncRun:
+    """An MIS connector's pull: `read()` fetches every page into a Snapshot, then it is
+    applied like files. A read that fails (raises InvalidSource) applies nothing and its
+    problems are the report's errors (docs/import-oneroster-api.md)."""
+    run = SyncRun.objects.create(
+        trigger=trigger,
+        started_by=started_by,
+        files=[source] if source else [],
+        source_format=source_format,
+    )
+    started = time.perf_counter()
+    try:
+        snapshot = read()
+    except InvalidSource as error:
+        return _fail(run, started, error.problems)
+    except Exception as error:
+        logger.exception("Sync %s: the pull failed", run.pk)
+        return _fail(run, started, [_unexpected(run, error)])
+    return _apply(run, snapshot, started)
+
+
 def _apply(run: SyncRun, snapshot: Snapshot, started: float) -> SyncRun:
     """Apply in one transaction; any failure, even in a `mis_synced` receiver, rolls the
     mirror back and is recorded on the run rather than raised."""

@@ -9,4 +9,5 @@ urlpatterns = [
     path("sync/", views.sync, name="sync"),
     path("sync/<int:run_id>/", views.sync_report, name="sync-report"),
     path("sync/templates/<str:name>", views.csv_template, name="template"),
+    path("data-source/", views.data_source, name="data-source"),
 ]

@@ -12,11 +12,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
+from schoolgate.mis.connectors.pull import (
+    DATA_SOURCE_FIELDS,
+    check_connection,
+    configured_source,
+    data_source_from,
+    save_data_source,
+)
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
-from schoolgate.mis.forms import SyncForm
-from schoolgate.mis.models import SyncRun
-from schoolgate.mis.snapshot import KINDS
+from schoolgate.mis.forms import DataSourceForm, SyncForm
+from schoolgate.mis.models import DataSource, SyncRun
+from schoolgate.mis.snapshot import KINDS, InvalidSource
 from schoolgate.mis.sync import sync_mis
+from schoolgate.mis.tasks import pull_data_source_task
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "csv_templates"
 CSV_TEMPLATES = ("pupils-contacts.csv", "timetable.csv")
@@ -187,4 +195,52 @@ def csv_template(request, name):
         as_attachment=True,
         filename=name,
         content_type="text/csv; charset=utf-8",
+    )
+
+
+@capability_required(RUN_SYNC)
+def data_source(request):
+    """Choose files, a OneRoster API or Wonde; test the connection; the daily pull times."""
+    saved = DataSource.load()
+    found = None
+    test_problems = []
+    if request.method == "POST":
+        form = DataSourceForm(request.POST, saved=saved)
+        action = request.POST.get("action", "save")
+        if action == "pull":
+            if saved.kind != DataSource.Kind.FILES:
+                pull_data_source_task.enqueue()
+                messages.success(
+                    request,
+                    _("A pull has started. Its report appears in the sync history when it ends."),
+                )
+            return redirect("mis:data-source")
+        if form.is_valid():
+            candidate = data_source_from(form.cleaned_data, saved=saved)
+            if action == "test":
+                source = configured_source(candidate)
+                if source is None:
+                    form.add_error("kind", _("Choose OneRoster API or Wonde to test a connection"))
+                else:
+                    try:
+                        found = check_connection(source)
+                    except InvalidSource as error:
+                        test_problems = [str(p) for p in error.problems]
+            else:
+                save_data_source(form.cleaned_data)
+                messages.success(request, _("The data source settings are saved."))
+                return redirect("mis:data-source")
+    else:
+        initial = {name: getattr(saved, name) for name in DATA_SOURCE_FIELDS}
+        form = DataSourceForm(initial=initial, saved=saved)
+    return render(
+        request,
+        "mis/data_source.html",
+        {
+            "form": form,
+            "saved": saved,
+            "found": found,
+            "test_problems": test_problems,
+            "last_run": saved.last_run,
+        },
     )

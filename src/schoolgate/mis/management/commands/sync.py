@@ -1,7 +1,7 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from schoolgate.mis.importers import FORMATS
@@ -17,7 +17,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("paths", nargs="*", metavar="PATH")
+        api = parser.add_argument_group(
+            "pull from an MIS service instead of files (docs/import-oneroster-api.md, "
+            "docs/import-wonde.md)"
+        )
+        api.add_argument("--oneroster-api", metavar="URL", help="OneRoster REST service address")
+        api.add_argument("--client-id", metavar="ID")
+        api.add_argument("--client-secret", metavar="SECRET")
+        api.add_argument("--token-url", metavar="URL", help="OAuth 2 token address (1.2)")
+        api.add_argument("--oneroster-version", choices=("1.1", "1.2"), default="1.2")
+        api.add_argument("--wonde", metavar="SCHOOL_ID", help="Wonde school id")
+        api.add_argument("--token", metavar="TOKEN", help="Wonde access token")
+        api.add_argument("--api-url", metavar="URL", help="Wonde API address")
         parser.add_argument(
             "--format",
             choices=FORMATS,
@@ -32,7 +44,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, source_format=None, as_json=False, **options):
-        run = sync_mis(paths, trigger=SyncRun.Trigger.COMMAND, source_format=source_format)
+        source = _pull_source(paths, options)
+        if source is not None:
+            from schoolgate.mis.connectors.pull import run_pull
+
+            run = run_pull(source, trigger=SyncRun.Trigger.COMMAND)
+        else:
+            run = sync_mis(paths, trigger=SyncRun.Trigger.COMMAND, source_format=source_format)
         if as_json:
             self.stdout.write(_dumps(report(run)))
         else:
@@ -62,6 +80,37 @@ class Command(BaseCommand):
             self.stderr.write(_("Sync %(id)s failed: nothing was changed.") % {"id": run.pk})
             for problem in run.errors:
                 self.stderr.write(f"  {problem.get('text') or problem.get('message')}")
+
+
+def _pull_source(paths, options):
+    """The connector source the options name, or None for a file sync."""
+    from schoolgate.mis.connectors.oneroster_api import OneRosterSource
+    from schoolgate.mis.connectors.wonde import DEFAULT_API_URL, WondeSource
+
+    oneroster, wonde = options.get("oneroster_api"), options.get("wonde")
+    if not oneroster and not wonde:
+        if not paths:
+            raise CommandError(
+                _("give the files to sync, --oneroster-api URL or --wonde SCHOOL_ID")
+            )
+        return None
+    if paths or (oneroster and wonde):
+        raise CommandError(_("sync from files, a OneRoster API or Wonde: one at a time"))
+    if oneroster:
+        if not options.get("client_id") or not options.get("client_secret"):
+            raise CommandError(_("--oneroster-api needs --client-id and --client-secret"))
+        return OneRosterSource(
+            url=oneroster,
+            client_id=options["client_id"],
+            client_secret=options["client_secret"],
+            version=options.get("oneroster_version") or "1.2",
+            token_url=options.get("token_url") or "",
+        )
+    if not options.get("token"):
+        raise CommandError(_("--wonde needs --token"))
+    return WondeSource(
+        school_id=wonde, token=options["token"], api_url=options.get("api_url") or DEFAULT_API_URL
+    )
 
 
 def report(run: SyncRun) -> dict:
