@@ -8,10 +8,12 @@ import zlib
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from schoolgate.accounts.roles import TEACHERS
 from schoolgate.evenings import booking
 from schoolgate.evenings.booking.availability import free_starts
 from schoolgate.evenings.models import Evening, EveningTeacher
@@ -78,8 +80,13 @@ def evening(school, parent_for):
     return evening
 
 
+def as_teacher(school):
+    school.teacher.groups.add(Group.objects.get(name=TEACHERS))
+    return school.teacher
+
+
 def test_the_teachers_evenings_and_schedule(visit, school, evening):
-    visit.sign_in_as(school.teacher)
+    visit.sign_in_as(as_teacher(school))
     visit.goto("/staff/my-evenings/")
     expect(visit.page.get_by_text("T1", exact=True)).to_be_visible()
     visit.check("teacher-evenings")
@@ -94,7 +101,7 @@ def test_the_teachers_evenings_and_schedule(visit, school, evening):
 
 
 def test_a_teacher_at_no_evening(visit, school):
-    visit.sign_in_as(school.teacher)
+    visit.sign_in_as(as_teacher(school))
     visit.goto("/staff/my-evenings/")
     visit.check("teacher-evenings-none")
 
