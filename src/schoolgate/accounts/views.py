@@ -49,6 +49,11 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        if form.wait:  # too many failures: the wait page, not the form again
+            return lockout.locked_out_response(self.request, form.wait)
+        return super().form_invalid(form)
+
 
 class SignOutView(auth_views.LogoutView):
     pass
@@ -77,6 +82,7 @@ class _SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         record(action=self.audit_action, subject=self.user.email, actor=self.user)
+        lockout.clear(self.user.email)  # the emailed link proved who this is
         response = super().form_valid(form)
         messages.success(self.request, _("Your password has been set and you are signed in."))
         return response

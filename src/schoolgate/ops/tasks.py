@@ -43,7 +43,11 @@ def _heartbeat_waiting() -> bool:
 
 
 def _prune_finished() -> None:
-    """Heartbeat results are worthless once run: delete them (1,440 a day otherwise)."""
+    """Heartbeat results are worthless once run: delete them (1,440 a day otherwise);
+    and failed sign-ins that no longer count (accounts.lockout)."""
+    from schoolgate.accounts import lockout
+
+    lockout.prune()
     try:
         from django_tasks_db.models import DBTaskResult
     except ImportError:
