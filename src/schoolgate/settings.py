@@ -133,6 +133,9 @@ LOCKOUT_ADDRESS_FAILURES = envint("LOCKOUT_ADDRESS_FAILURES", 100)
 LOCKOUT_DELAY_SECONDS = envint("LOCKOUT_DELAY_SECONDS", 30)
 LOCKOUT_MINUTES = envint("LOCKOUT_MINUTES", 15)
 LOCKOUT_WINDOW_MINUTES = envint("LOCKOUT_WINDOW_MINUTES", 60)
+# Rate limits on sign-in, password and link pages, corrections and holds
+# (core.ratelimit, docs/accounts.md); counted in the cache, so shared with CACHE_URL.
+RATE_LIMITS = envbool("RATE_LIMITS", True)
 # How many reverse proxies in front append to X-Forwarded-For and set X-Forwarded-Proto.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES:

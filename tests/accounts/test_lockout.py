@@ -14,9 +14,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from schoolgate.accounts.lockout import client_ip
 from schoolgate.accounts.models import AuditEntry, SignInFailure, User
 from schoolgate.accounts.tokens import invitation_token
+from schoolgate.core.ratelimit import client_ip
 
 SIGN_IN = reverse("accounts:sign-in")
 PASSWORD = "correct horse battery staple"

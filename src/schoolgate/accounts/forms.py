@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from schoolgate.accounts import lockout
 from schoolgate.accounts.selectors import INVITED, NEVER, SIGNED_IN
 from schoolgate.accounts.users import staff_role_choices
+from schoolgate.core.ratelimit import client_ip
 
 
 class SignInForm(auth_forms.AuthenticationForm):
@@ -32,7 +33,7 @@ class SignInForm(auth_forms.AuthenticationForm):
         email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
         if not email or not password:
             return super().clean()
-        attempt = lockout.begin(email, lockout.client_ip(self.request))
+        attempt = lockout.begin(email, client_ip(self.request))
         if attempt.wait:
             self.wait = attempt.wait
             raise forms.ValidationError(self.error_messages["invalid_login"], code="wait")

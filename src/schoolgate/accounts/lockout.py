@@ -34,19 +34,6 @@ from schoolgate.core.emails import normalise_email
 NO_WAIT = timedelta(0)
 
 
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the one the nearest trusted proxy saw."""
-    proxies = settings.TRUSTED_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        # Each trusted proxy appends the address it saw; anything further left is the
-        # client's own claim and could be forged.
-        if len(hops) >= proxies:
-            return hops[-proxies][:45]
-    return request.META.get("REMOTE_ADDR", "")[:45]
-
-
 def stored_email(email: str) -> str:
     """The typed email as counted: normalised, so "Jo@X.org" and "jo@x.org" are one."""
     return normalise_email(email or "")[: SignInFailure.EMAIL_LENGTH]

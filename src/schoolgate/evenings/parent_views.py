@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schoolgate.accounts.decorators import parent_required
+from schoolgate.core.ratelimit import Limit, by_user, rate_limited
 from schoolgate.evenings import absence, booking, waiting
 from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
@@ -313,6 +314,7 @@ def _proposal(request, evening, chosen, plan, form, *, now):
 
 @parent_required
 @require_POST
+@rate_limited("hold", Limit(by_user, 30, 600, "user"))  # docs/accounts.md, Rate limits
 def hold(request, evening_id):
     """Hold the times picked (`slot-<pupil>-<teacher>` = slot id), from the grid or an
     accepted proposal; `teacher` fields name the grid's other rows, if any."""
