@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "schoolgate.core.i18n.UserLanguageMiddleware",  # a signed-in person's saved language wins
     "django.contrib.messages.middleware.MessageMiddleware",
+    "schoolgate.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolgate.accounts.middleware.TwoFactorMiddleware",
 ]
@@ -146,6 +147,9 @@ STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", False)
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_HOURS", 24) * 3600
 
 SESSION_COOKIE_AGE = envint("SESSION_HOURS", 12) * 3600
+# Signed out after this long without a request (accounts.middleware.IdleTimeoutMiddleware).
+STAFF_IDLE_HOURS = float(os.environ.get("STAFF_IDLE_HOURS", 2))
+PARENT_IDLE_HOURS = float(os.environ.get("PARENT_IDLE_HOURS", 12))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG and SITE_URL.startswith("https"))
