@@ -91,10 +91,15 @@ TEMPLATES = [
 FORM_RENDERER = "schoolgate.core.forms.GovukFormRenderer"
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Behind PgBouncer in transaction pooling (docs/deploy.md): no kept connections and no
+# server-side cursors, which do not survive a transaction's end there.
+DB_TRANSACTION_POOLING = envbool("DB_TRANSACTION_POOLING", False)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'schoolgate.sqlite3'}"),
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # Kept between requests in production (a new PostgreSQL connection costs a few
+        # ms per request); 0 behind PgBouncer in transaction pooling (docs/deploy.md).
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0 if DEBUG or DB_TRANSACTION_POOLING else 600),
         # A connection the database dropped (restart, failover) is replaced, not reused.
         conn_health_checks=True,
     )
@@ -108,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
+elif DB_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
