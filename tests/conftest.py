@@ -7,6 +7,18 @@ def _media_and_data(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch):
+    """Rate-limit counts live in the cache: each test starts from none, with the
+    limiter's clock held still so that no count straddles two windows."""
+    from django.core.cache import cache
+
+    from schoolgate.core import ratelimit
+
+    cache.clear()
+    monkeypatch.setattr(ratelimit, "clock", lambda: 1_800_000_000.0)
+
+
+@pytest.fixture(autouse=True)
 def _database(db):
     """Every test may use the database; pages read the school's settings from it."""
 

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_tasks_db",
-    "axes",
     "schoolgate.core",
     "schoolgate.accounts",
     "schoolgate.mis",
@@ -66,8 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "schoolgate.core.i18n.UserLanguageMiddleware",  # a signed-in person's saved language wins
     "django.contrib.messages.middleware.MessageMiddleware",
+    "schoolgate.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",
     "schoolgate.accounts.middleware.TwoFactorMiddleware",
 ]
 
@@ -92,10 +91,15 @@ TEMPLATES = [
 FORM_RENDERER = "schoolgate.core.forms.GovukFormRenderer"
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Behind PgBouncer in transaction pooling (docs/deploy.md): no kept connections and no
+# server-side cursors, which do not survive a transaction's end there.
+DB_TRANSACTION_POOLING = envbool("DB_TRANSACTION_POOLING", False)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'schoolgate.sqlite3'}"),
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # Kept between requests in production (a new PostgreSQL connection costs a few
+        # ms per request); 0 behind PgBouncer in transaction pooling (docs/deploy.md).
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0 if DEBUG or DB_TRANSACTION_POOLING else 600),
         # A connection the database dropped (restart, failover) is replaced, not reused.
         conn_health_checks=True,
     )
@@ -109,19 +113,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
+elif DB_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "schoolgate.accounts.hashers.SchoolgateArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # The email's local part and the names, alone and together (docs/accounts.md).
+    {"NAME": "schoolgate.accounts.passwords.PersonalDetailsValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -130,16 +135,17 @@ LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:sign-in"
 
-AXES_FAILURE_LIMIT = envint("LOCKOUT_FAILURES", 5)
-AXES_COOLOFF_TIME = envint("LOCKOUT_MINUTES", 15) / 60  # hours
-# Locked per email and, separately, per client address (docs/accounts.md).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "schoolgate.accounts.lockout.username"
-AXES_CLIENT_IP_CALLABLE = "schoolgate.accounts.lockout.client_ip"
-AXES_HANDLER = "schoolgate.accounts.lockout.LockoutHandler"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "schoolgate.accounts.lockout.locked_out_response"
+# Slowing down password guessing (accounts.lockout, docs/accounts.md): failures per
+# email, and per address, before waits start; the first wait, which doubles with each
+# further failure up to LOCKOUT_MINUTES; failures older than the window are forgotten.
+LOCKOUT_FAILURES = envint("LOCKOUT_FAILURES", 5)
+LOCKOUT_ADDRESS_FAILURES = envint("LOCKOUT_ADDRESS_FAILURES", 100)
+LOCKOUT_DELAY_SECONDS = envint("LOCKOUT_DELAY_SECONDS", 30)
+LOCKOUT_MINUTES = envint("LOCKOUT_MINUTES", 15)
+LOCKOUT_WINDOW_MINUTES = envint("LOCKOUT_WINDOW_MINUTES", 60)
+# Rate limits on sign-in, password and link pages, corrections and holds
+# (core.ratelimit, docs/accounts.md); counted in the cache, so shared with CACHE_URL.
+RATE_LIMITS = envbool("RATE_LIMITS", True)
 # How many reverse proxies in front append to X-Forwarded-For and set X-Forwarded-Proto.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES:
@@ -148,6 +154,9 @@ STAFF_REQUIRE_2FA = envbool("STAFF_REQUIRE_2FA", False)
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_HOURS", 24) * 3600
 
 SESSION_COOKIE_AGE = envint("SESSION_HOURS", 12) * 3600
+# Signed out after this long without a request (accounts.middleware.IdleTimeoutMiddleware).
+STAFF_IDLE_HOURS = float(os.environ.get("STAFF_IDLE_HOURS", 2))
+PARENT_IDLE_HOURS = float(os.environ.get("PARENT_IDLE_HOURS", 12))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG and SITE_URL.startswith("https"))
@@ -285,7 +294,6 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "axes": {"level": "WARNING"},
         # WeasyPrint logs each step of every PDF (and its own stylesheets on import) at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

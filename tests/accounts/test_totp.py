@@ -195,7 +195,7 @@ def test_too_many_wrong_codes_sign_out_and_lock_the_code(client, settings, requi
     sign_in(client, teacher)
     wrong = f"{(int(code_for(teacher, offset_steps=1)) + 500_000) % 1_000_000:06d}"
 
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.LOCKOUT_FAILURES - 1):
         assert client.post(VERIFY, {"code": wrong}).status_code == 200
     locked = client.post(VERIFY, {"code": wrong})
 

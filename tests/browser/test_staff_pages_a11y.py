@@ -193,7 +193,7 @@ def test_locked_out_page(visit_at, settings):
         person = visit_at(size)
         page = person.page
         heading = page.get_by_role("heading", level=1)
-        for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        for _attempt in range(settings.LOCKOUT_FAILURES):
             person.goto("/accounts/sign-in/")
             page.get_by_label("Email address").fill("someone@example.org")
             page.get_by_label("Password").fill("a guess")

@@ -3,11 +3,10 @@
 import json
 
 import pytest
-from axes.models import AccessAttempt
 from django.core.management import call_command
 
 from schoolgate.accounts.audit import record
-from schoolgate.accounts.models import AuditEntry
+from schoolgate.accounts.models import AuditEntry, SignInFailure
 from schoolgate.mis.models import SyncRun
 from schoolgate.ops import export
 from schoolgate.outbox.services import queue_email
@@ -26,15 +25,8 @@ def ann(school, parent_role, parent_for):
             context={"first_name": contact, "url": "https://example.org/set"},
         )
         record(action="accounts.invited", subject=user.email, actor=school.admin)
-        AccessAttempt.objects.create(
-            username=user.email,
-            ip_address="192.0.2.10" if contact == "ann" else "198.51.100.7",
-            user_agent="Firefox",
-            http_accept="*/*",
-            path_info="/accounts/sign-in/",
-            get_data="",
-            post_data="",
-            failures_since_start=1,
+        SignInFailure.objects.create(
+            email=user.email, address="192.0.2.10" if contact == "ann" else "198.51.100.7"
         )
     return parent_for(school.contacts["ann"])
 
@@ -63,7 +55,7 @@ def test_export_holds_the_persons_account_contacts_children_emails_and_audit(ann
     [email] = parts["emails"]
     assert email["template"] == "invitation" and email["status"] == "queued"
     assert [entry["action"] for entry in parts["audit"]] == ["accounts.invited"]
-    assert parts["sign_in_records"]["failed_attempts"][0]["ip_address"] == "192.0.2.10"
+    assert parts["sign_in_records"]["failed_attempts"][0]["address"] == "192.0.2.10"
     assert parts["mis_staff"] == [] and parts["syncs_started"] == []
 
 

@@ -35,7 +35,12 @@ def test_a_new_request_id_is_returned_when_none_came_in(client):
     assert client.get(SIGN_IN)["X-Request-ID"] != response["X-Request-ID"]
 
 
-def test_the_proxys_request_id_is_kept(client):
+@pytest.fixture
+def behind_a_proxy(settings):
+    settings.TRUSTED_PROXIES = 1
+
+
+def test_the_proxys_request_id_is_kept(client, behind_a_proxy):
     response = client.get(SIGN_IN, headers={"x-request-id": "Root=1-67891233-abcdef012345"})
     assert response["X-Request-ID"] == "Root=1-67891233-abcdef012345"
 
@@ -43,12 +48,20 @@ def test_the_proxys_request_id_is_kept(client):
 @pytest.mark.parametrize(
     "incoming", ["two words", "forged\nlevel=ERROR", "x" * 300, '"quoted"', "ünïcode"]
 )
-def test_an_unsafe_request_id_is_replaced(client, incoming):
+def test_an_unsafe_request_id_is_replaced(client, incoming, behind_a_proxy):
     response = client.get(SIGN_IN, headers={"x-request-id": incoming})
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
-def test_each_request_logs_one_json_line_with_its_id_and_route_not_path(client, log_lines):
+def test_without_a_trusted_proxy_the_clients_request_id_is_not_believed(client, settings):
+    settings.TRUSTED_PROXIES = 0
+    response = client.get(SIGN_IN, headers={"x-request-id": "someone-elses-id"})
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+def test_each_request_logs_one_json_line_with_its_id_and_route_not_path(
+    client, log_lines, behind_a_proxy
+):
     client.get("/accounts/sign-in/", headers={"x-request-id": "lb-7f3a9c"})
     [line] = [line for line in log_lines() if line["logger"] == "schoolgate.request"]
     assert line["request_id"] == "lb-7f3a9c"
@@ -58,7 +71,7 @@ def test_each_request_logs_one_json_line_with_its_id_and_route_not_path(client, 
     assert line["time"].endswith("+00:00")
 
 
-def test_lines_written_during_a_request_carry_its_id(client, log_lines):
+def test_lines_written_during_a_request_carry_its_id(client, log_lines, behind_a_proxy):
     def refuse(execute, sql, params, many, context):
         raise OperationalError("server closed the connection unexpectedly")
 

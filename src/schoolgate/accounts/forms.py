@@ -3,8 +3,10 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from schoolgate.accounts import lockout
 from schoolgate.accounts.selectors import INVITED, NEVER, SIGNED_IN
 from schoolgate.accounts.users import staff_role_choices
+from schoolgate.core.ratelimit import client_ip
 
 
 class SignInForm(auth_forms.AuthenticationForm):
@@ -24,6 +26,24 @@ class SignInForm(auth_forms.AuthenticationForm):
         "invalid_login": _("Enter a correct email address and password."),
         "inactive": _("Enter a correct email address and password."),
     }
+    # Set when this address must wait before trying again (accounts.lockout).
+    wait = None
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return super().clean()
+        attempt = lockout.begin(email, client_ip(self.request))
+        if attempt.wait:
+            self.wait = attempt.wait
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="wait")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            self.wait = lockout.failed(attempt) or None
+            raise
+        lockout.succeeded(attempt)
+        return cleaned
 
 
 class ForgotPasswordForm(forms.Form):

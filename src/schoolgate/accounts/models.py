@@ -149,3 +149,21 @@ class TOTPDevice(models.Model):
 
     def __str__(self):
         return f"TOTP for {self.user}"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in (docs/accounts.md, Lockout): the typed email, cut to the
+    longest address there can be, the client address and the time; nothing else of
+    the request is kept, so no row can grow with what a client sends."""
+
+    EMAIL_LENGTH = 254
+
+    email = models.CharField(max_length=EMAIL_LENGTH, db_index=True)
+    address = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.email} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pyotp
 import segno
-from axes.helpers import get_cool_off
 from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -56,9 +55,9 @@ def qr_svg(uri: str) -> str:
 
 def is_locked(device: TOTPDevice) -> bool:
     """Too many wrong codes within the lockout time: no code is accepted until it passes."""
-    if device.failures < settings.AXES_FAILURE_LIMIT or device.last_failure_at is None:
+    if device.failures < settings.LOCKOUT_FAILURES or device.last_failure_at is None:
         return False
-    return timezone.now() - device.last_failure_at < (get_cool_off() or timedelta(0))
+    return timezone.now() - device.last_failure_at < timedelta(minutes=settings.LOCKOUT_MINUTES)
 
 
 def verify(device: TOTPDevice, code: str, *, now: float | None = None) -> bool:

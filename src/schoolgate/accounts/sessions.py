@@ -1,11 +1,17 @@
 """Each person's signed-in sessions, noted at sign-in, so that all can be ended at once
 (sign out everywhere, deactivation) with any session engine."""
 
+import time
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.utils import timezone
 
 from schoolgate.accounts.models import SignedInSession
+
+# When the session was last used, in seconds (accounts.middleware.IdleTimeoutMiddleware).
+LAST_SEEN = "schoolgate_last_seen"
 
 
 def note_sign_in(sender, request, user, **kwargs) -> None:
@@ -13,6 +19,10 @@ def note_sign_in(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
+    # A fixed end, SESSION_HOURS from sign-in: the idle timeout saves the session now
+    # and then, which would otherwise push a relative expiry on each time.
+    session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
+    session[LAST_SEEN] = int(time.time())
     if session.session_key is None:
         session.save()
     SignedInSession.objects.update_or_create(

@@ -6,12 +6,12 @@ from schoolgate.core.access import audience, public
 app_name = "accounts"
 urlpatterns = [
     # Everyone
-    path("sign-in/", public(views.SignInView.as_view()), name="sign-in"),
+    path("sign-in/", public(views.sign_in), name="sign-in"),
     path("sign-out/", public(views.SignOutView.as_view()), name="sign-out"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path(
         "set-password/<uidb64>/<token>/",
-        public(views.SetPasswordView.as_view()),
+        public(views.set_password),
         name="set-password",
     ),
     path("new-link/sent/", views.new_link_sent, name="new-link-sent"),
@@ -20,7 +20,7 @@ urlpatterns = [
     path("forgot-password/sent/", views.forgot_password_sent, name="forgot-password-sent"),
     path(
         "reset-password/<uidb64>/<token>/",
-        public(views.ResetPasswordView.as_view()),
+        public(views.reset_password),
         name="reset-password",
     ),
     path(

@@ -36,9 +36,41 @@ from schoolgate.accounts.tasks import send_new_link_if_account, send_reset_if_ac
 from schoolgate.accounts.tokens import invitation_token
 from schoolgate.core.access import MANAGE_USERS, READ_AUDIT, capability_required, public, signed_in
 from schoolgate.core.context_processors import school_name
+from schoolgate.core.emails import normalise_email
+from schoolgate.core.ratelimit import Limit, by_address, rate_limited
 
 PER_PAGE = 50
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+MINUTE, HOUR, DAY = 60, 3600, 24 * 3600
+
+
+def _typed_email(request, **kwargs):
+    email = request.POST.get("email", "")
+    return normalise_email(email)[:254] if email else None
+
+
+def _link_account(request, uidb64, **kwargs):
+    """The account a new-link request is for, however its id is spelt."""
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        return int(urlsafe_base64_decode(uidb64))
+    except (ValueError, TypeError, OverflowError):
+        return None  # no account: nothing will be sent
+
+
+# The limits (docs/accounts.md, Rate limits): generous for a person, even many behind
+# one address, and small enough that a flood sends no one a pile of emails.
+SIGN_IN_LIMITS = [Limit(by_address, 60, MINUTE, "address")]
+LINK_PAGE_LIMITS = [Limit(by_address, 30, 10 * MINUTE, "address")]
+FORGOT_PASSWORD_LIMITS = [
+    Limit(by_address, 10, HOUR, "address"),
+    Limit(_typed_email, 3, HOUR, "email"),
+]
+NEW_LINK_LIMITS = [
+    Limit(by_address, 10, HOUR, "address"),
+    Limit(_link_account, 3, DAY, "account"),
+]
 
 
 # Sign-in, sign-out and passwords
@@ -48,6 +80,14 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        if form.wait:  # too many failures: the wait page, not the form again
+            return lockout.locked_out_response(self.request, form.wait)
+        return super().form_invalid(form)
+
+
+sign_in = rate_limited("sign-in", *SIGN_IN_LIMITS)(SignInView.as_view())
 
 
 class SignOutView(auth_views.LogoutView):
@@ -77,6 +117,7 @@ class _SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         record(action=self.audit_action, subject=self.user.email, actor=self.user)
+        lockout.clear(self.user.email)  # the emailed link proved who this is
         response = super().form_valid(form)
         messages.success(self.request, _("Your password has been set and you are signed in."))
         return response
@@ -100,8 +141,17 @@ class ResetPasswordView(_SetPasswordView):
     audit_action = "password.reset"
 
 
+set_password = rate_limited("set-password", *LINK_PAGE_LIMITS, methods=("GET", "POST"))(
+    SetPasswordView.as_view()
+)
+reset_password = rate_limited("reset-password", *LINK_PAGE_LIMITS, methods=("GET", "POST"))(
+    ResetPasswordView.as_view()
+)
+
+
 @public
 @require_POST
+@rate_limited("new-link", *NEW_LINK_LIMITS)
 def new_link(request, uidb64):
     """Ask for a new link after an expired or used one: the same answer for anyone."""
     send_new_link_if_account.enqueue(uidb64)
@@ -114,6 +164,7 @@ def new_link_sent(request):
 
 
 @public
+@rate_limited("forgot-password", *FORGOT_PASSWORD_LIMITS)
 def forgot_password(request):
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -186,26 +186,15 @@ def _syncs_started(*, email, user):
 
 
 def _sign_in_records(*, email, user):
-    """What the lockout (django-axes) holds: times, addresses and browsers of sign-ins."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    """What the lockout holds: the times and addresses of failed sign-ins as this email
+    (kept LOCKOUT_WINDOW_MINUTES), and the last successful sign-in."""
+    from schoolgate.accounts.models import SignInFailure
 
-    fields = ("attempt_time", "ip_address", "user_agent", "path_info")
     return {
         "failed_attempts": list(
-            AccessAttempt.objects.filter(username=email)
-            .order_by("attempt_time")
-            .values(*fields, "failures_since_start")
+            SignInFailure.objects.filter(email=email).order_by("at").values("at", "address")
         ),
-        "failures": list(
-            AccessFailureLog.objects.filter(username=email)
-            .order_by("attempt_time")
-            .values(*fields, "locked_out")
-        ),
-        "sign_ins": list(
-            AccessLog.objects.filter(username=email)
-            .order_by("attempt_time")
-            .values(*fields, "logout_time")
-        ),
+        "last_sign_in": user.last_login if user is not None else None,
     }
 
 

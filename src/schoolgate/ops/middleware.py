@@ -6,6 +6,8 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+
 from schoolgate.ops.errors import DATABASE_ERRORS, service_unavailable
 from schoolgate.ops.logging import request_id_var
 
@@ -34,8 +36,10 @@ class HealthCheckMiddleware:
 
 
 def request_id_from(header: str | None) -> str:
-    """The incoming id when it is sane, else a new one."""
-    if header and SANE_ID.fullmatch(header):
+    """The incoming id when it is sane and came through a trusted proxy, else a new one.
+    Without TRUSTED_PROXIES the header is the client's own, and a client could tie its
+    requests to someone else's in the logs."""
+    if settings.TRUSTED_PROXIES and header and SANE_ID.fullmatch(header):
         return header
     return uuid.uuid4().hex
 

@@ -2,6 +2,8 @@
 runs it beats too. /healthz reads both, so a stopped scheduler or a stopped (or stuck)
 worker shows within minutes, whichever machines they run on."""
 
+from datetime import timedelta
+
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
@@ -42,16 +44,33 @@ def _heartbeat_waiting() -> bool:
     ).exists()
 
 
+# Finished task results nobody reads: the heartbeat's, the email sender's, and the
+# forgotten-password and new-link lookups' (which hold the email or id typed in).
+PRUNED_AT_ONCE = [
+    "schoolgate.ops.tasks.worker_heartbeat",
+    "schoolgate.outbox.tasks.send_queued_email",
+    "schoolgate.accounts.tasks.send_reset_if_account",
+    "schoolgate.accounts.tasks.send_new_link_if_account",
+]
+# Any other finished result (syncs, reminders, retention) is kept this long to look into.
+KEEP_FINISHED = timedelta(days=7)
+
+
 def _prune_finished() -> None:
-    """Heartbeat results are worthless once run: delete them (1,440 a day otherwise)."""
+    """Delete finished task results once run (the heartbeat alone makes 1,440 a day),
+    others after KEEP_FINISHED; and failed sign-ins that no longer count."""
+    from schoolgate.accounts import lockout
+
+    lockout.prune()
     try:
         from django_tasks_db.models import DBTaskResult
     except ImportError:
         return
-    DBTaskResult.objects.filter(
-        task_path=worker_heartbeat.module_path,
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
-    ).delete()
+    finished = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    )
+    finished.filter(task_path__in=PRUNED_AT_ONCE).delete()
+    finished.filter(finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
 
 
 @task

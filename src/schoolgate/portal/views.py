@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from schoolgate.accounts.access import get_visible_pupil_or_404
 from schoolgate.accounts.decorators import parent_required
+from schoolgate.core.ratelimit import Limit, by_user, rate_limited
 from schoolgate.portal import selectors, services
 from schoolgate.portal.forms import CorrectionForm
 
@@ -33,8 +34,13 @@ def pupil(request, pupil_id: int):
     )
 
 
+# A parent corrects a few details at a time; 300 in 15 s is a script (docs/portal.md).
+CORRECTION_LIMITS = [Limit(by_user, 10, 3600, "user")]
+
+
 @require_http_methods(["GET", "POST"])
 @parent_required
+@rate_limited("correction", *CORRECTION_LIMITS)
 def my_details(request):
     form = CorrectionForm(request.POST or None)
     status = 200

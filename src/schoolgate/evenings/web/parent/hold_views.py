@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schoolgate.accounts.decorators import parent_required
+from schoolgate.core.ratelimit import Limit, by_user, rate_limited
 from schoolgate.evenings import booking
 from schoolgate.evenings.booking.errors import BookingError, HoldExpired
 from schoolgate.evenings.models import Appointment
@@ -29,6 +30,7 @@ from schoolgate.evenings.web.parent.views import no_teacher_page, times_grid_pag
 
 @parent_required
 @require_POST
+@rate_limited("hold", Limit(by_user, 30, 600, "user"))  # docs/accounts.md, Rate limits
 def hold(request, evening_id):
     """Hold the times picked (`slot-<pupil>-<teacher>` = slot id), from the grid or an
     accepted proposal; `teacher` fields name the grid's other rows, if any."""
