@@ -244,6 +244,12 @@ SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
     "SYNC_DROP_MINUTES": envint("SYNC_DROP_MINUTES", 15),  # 0 turns the drop folder off
+    # What one sync may read (docs/sync.md, "Limits"): each file or zip member once
+    # unpacked, all files together, and rows and records in all. Passing one stops the
+    # read at once; together they bound a sync's memory whatever the input.
+    "MIS_FILE_MAX_MB": envint("MIS_FILE_MAX_MB", 50),
+    "MIS_IMPORT_MAX_MB": envint("MIS_IMPORT_MAX_MB", 100),
+    "MIS_IMPORT_MAX_ROWS": envint("MIS_IMPORT_MAX_ROWS", 100_000),
     "INVITATION_DAYS": envint("INVITATION_DAYS", 14),
     # /healthz fails when a heartbeat, or the oldest unsent email, is older than this,
     # or when more emails than this failed for good in the last day.

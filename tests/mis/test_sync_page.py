@@ -1,10 +1,12 @@
 """The staff Sync page: upload, report, history, templates; and who may use it."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import ADMINISTRATORS
 from schoolgate.mis.models import Contact, Pupil, PupilContact, SyncRun
 
 HEADER = (
@@ -37,6 +39,7 @@ def staff(client):
     user = User.objects.create_user(
         "office@school.example.org", "pw", is_staff=True, first_name="Olive", last_name="Office"
     )
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))  # holds RUN_SYNC
     client.force_login(user)
     return user
 
