@@ -250,6 +250,10 @@ SCHOOLGATE = {
     "MIS_FILE_MAX_MB": envint("MIS_FILE_MAX_MB", 50),
     "MIS_IMPORT_MAX_MB": envint("MIS_IMPORT_MAX_MB", 100),
     "MIS_IMPORT_MAX_ROWS": envint("MIS_IMPORT_MAX_ROWS", 100_000),
+    # A full sync that would take more than this share of the roll off, or deactivate
+    # more parent accounts than this, is held until confirmed (docs/sync.md).
+    "SYNC_HOLD_OFF_ROLL_PERCENT": envint("SYNC_HOLD_OFF_ROLL_PERCENT", 10),
+    "SYNC_HOLD_DEACTIVATED_ACCOUNTS": envint("SYNC_HOLD_DEACTIVATED_ACCOUNTS", 50),
     "INVITATION_DAYS": envint("INVITATION_DAYS", 14),
     # /healthz fails when a heartbeat, or the oldest unsent email, is older than this,
     # or when more emails than this failed for good in the last day.

@@ -3,11 +3,13 @@
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import ADMINISTRATORS
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows, year_label
 from schoolgate.mis.snapshot import (
     ContactRow,
@@ -98,6 +100,7 @@ def school():
 @pytest.fixture
 def staff_client(client):
     user = User.objects.create_user("office@school.example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))  # holds SEE_MIS_DATA
     client.force_login(user)
     return client
 
