@@ -146,6 +146,26 @@ def test_a_confirm_after_another_sync_succeeded_is_refused(admin_client, loaded,
     assert mirror_checksum() == before
     held.refresh_from_db()
     assert held.status == SyncRun.Status.HELD
+    page = admin_client.get(reverse("mis:sync-report", args=[held.pk])).content.decode()
+    assert "out of date" in page and "Confirm and apply this sync" not in page
+
+
+def test_a_second_confirmation_is_refused(admin_client, loaded, one_pupil):
+    path, _upn = one_pupil
+    post_file(admin_client, path)
+    run = SyncRun.objects.latest("pk")
+    counts = run.hold["counts"]
+    url = reverse("mis:sync-confirm", args=[run.pk])
+    assert admin_client.post(url, counts).status_code == 302
+    before = mirror_checksum()
+
+    response = admin_client.post(url, counts)
+
+    assert response.status_code == 409
+    assert "not waiting to be confirmed" in response.content.decode()
+    assert mirror_checksum() == before
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
 
 
 def test_the_command_holds_a_large_change_unless_confirmed(loaded, one_pupil, capsys):

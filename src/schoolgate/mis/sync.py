@@ -176,7 +176,7 @@ def confirm_held_sync(run: SyncRun, *, user, expected_counts: dict) -> SyncRun:
 
     if run.status != SyncRun.Status.HELD:
         raise HoldRefused(_("This sync is not waiting to be confirmed."))
-    if SyncRun.objects.filter(pk__gt=run.pk, status=SyncRun.Status.SUCCEEDED).exists():
+    if is_outdated(run):
         raise HoldRefused(
             _(
                 "Another sync has changed the data since this one was held, so its counts "
@@ -197,6 +197,12 @@ def confirm_held_sync(run: SyncRun, *, user, expected_counts: dict) -> SyncRun:
             _("The held files can no longer be read (%(error)s). Sync the files again.")
             % {"error": error.problems[0]}
         ) from None
+    # Claim the run: of two people confirming at once, one applies it, one is refused.
+    claimed = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.HELD).update(
+        status=SyncRun.Status.RUNNING
+    )
+    if not claimed:
+        raise HoldRefused(_("This sync is not waiting to be confirmed."))
     run.hold = {**run.hold, "confirmed_by": {"id": user.pk, "name": str(user)}}
     run.status = SyncRun.Status.RUNNING
     run = _apply(run, snapshot, started, check_hold=False, expected_counts=expected_counts)
@@ -210,6 +216,12 @@ def confirm_held_sync(run: SyncRun, *, user, expected_counts: dict) -> SyncRun:
     if run.status == SyncRun.Status.SUCCEEDED:
         _drop_outdated_holds(run)
     return run
+
+
+def is_outdated(run: SyncRun) -> bool:
+    """A hold is out of date once any later sync has succeeded: the mirror it was
+    weighed against has changed."""
+    return SyncRun.objects.filter(pk__gt=run.pk, status=SyncRun.Status.SUCCEEDED).exists()
 
 
 def hold_limits() -> tuple[int, int]:

@@ -17,7 +17,13 @@ from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
 from schoolgate.mis.forms import SyncForm
 from schoolgate.mis.models import SyncRun
 from schoolgate.mis.snapshot import KINDS
-from schoolgate.mis.sync import HoldRefused, confirm_held_sync, hold_limits, sync_mis
+from schoolgate.mis.sync import (
+    HoldRefused,
+    confirm_held_sync,
+    hold_limits,
+    is_outdated,
+    sync_mis,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "csv_templates"
 CSV_TEMPLATES = ("pupils-contacts.csv", "timetable.csv")
@@ -171,6 +177,7 @@ def sync_report(request, run_id, *, refused: str = ""):
         if kind in run.counts
     ]
     held = run.status == SyncRun.Status.HELD
+    outdated = held and is_outdated(run)
     return render(
         request,
         "mis/sync_report.html",
@@ -181,7 +188,9 @@ def sync_report(request, run_id, *, refused: str = ""):
             "counts": [] if run.unchanged else counts,
             "hold": run.hold.get("counts") if held else None,
             "hold_limits": hold_limits(),
+            "outdated": outdated,
             "can_confirm": held
+            and not outdated
             and bool(run.hold.get("files"))
             and has_capability(request.user, RUN_SYNC),
             "confirmed_by": (run.hold.get("confirmed_by") or {}).get("name", ""),
