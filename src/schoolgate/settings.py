@@ -244,6 +244,8 @@ SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
     "SYNC_DROP_MINUTES": envint("SYNC_DROP_MINUTES", 15),  # 0 turns the drop folder off
+    # Where a held sync's files wait to be confirmed (docs/sync.md).
+    "SYNC_HELD_DIR": os.environ.get("SYNC_HELD_DIR", str(DATA_DIR / "held-syncs")),
     # What one sync may read (docs/sync.md, "Limits"): each file or zip member once
     # unpacked, all files together, and rows and records in all. Passing one stops the
     # read at once; together they bound a sync's memory whatever the input.

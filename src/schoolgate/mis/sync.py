@@ -319,7 +319,7 @@ def _hold(run: SyncRun, started: float, counts: dict, *, warnings: list[str]) ->
 
 
 def held_dir(run: SyncRun) -> Path:
-    return Path(settings.DATA_DIR) / "held-syncs" / f"run-{run.pk}"
+    return Path(settings.SCHOOLGATE["SYNC_HELD_DIR"]) / f"run-{run.pk}"
 
 
 def _keep_held_files(
@@ -327,7 +327,8 @@ def _keep_held_files(
 ) -> None:
     """Copy a held run's files where its confirmation will read them again."""
     folder = held_dir(run)
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # left by a database since restored
+    folder.mkdir(parents=True)
     files = []
     for index, (path, name) in enumerate(zip(paths, names, strict=True)):
         target = folder / f"{index + 1}-{path.name}"
