@@ -406,13 +406,6 @@ def _decode_block(block: bytes, *, line: int, encoding: str, on_error):
     return io.StringIO(text, newline="")
 
 
-def decode_utf8(data: bytes, *, name: str) -> str:
-    """Text of a small UTF-8 file held in memory (a BOM is dropped); else a located Problem."""
-    return "".join(
-        iter_lines(CappedReader(io.BytesIO(data), name=name, budget=Budget.unlimited()), name=name)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class CsvRow:
     """One data row: values by normalised column name, and the line it starts on."""
