@@ -131,8 +131,9 @@ def sync_mis(
     )
     started = time.perf_counter()
     run.file_hashes = file_hashes(paths, source_format=source_format)
-    if _same_as_last_applied(run):
-        return _skip_unchanged(run, started)
+    last = _last_applied(run)
+    if last is not None and last[0] == run.file_hashes:
+        return _skip_unchanged(run, started, kinds=last[1])
     try:
         snapshot = read_sources(paths, source_format=source_format, display_names=display_names)
     except InvalidSource as error:
@@ -370,23 +371,24 @@ def file_hashes(paths: list[Path], *, source_format: str | None) -> list[str]:
     return sorted(hashes) + [f"format:{source_format or ''}"]
 
 
-def _same_as_last_applied(run: SyncRun) -> bool:
+def _last_applied(run: SyncRun) -> tuple[list, dict] | None:
+    """The file hashes and counts of the last succeeded run, when this run has hashes."""
     if not run.file_hashes:
-        return False
-    last = (
+        return None
+    return (
         SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED, pk__lt=run.pk)
         .order_by("-pk")
-        .values_list("file_hashes", flat=True)
+        .values_list("file_hashes", "counts")
         .first()
     )
-    return last == run.file_hashes
 
 
-def _skip_unchanged(run: SyncRun, started: float) -> SyncRun:
-    """The same bytes as the last applied sync: the mirror already holds them."""
+def _skip_unchanged(run: SyncRun, started: float, *, kinds) -> SyncRun:
+    """The same bytes as the last applied sync: the mirror already holds them. The
+    counts are zero for every kind that sync reported (attendance too, if it did)."""
     run.status = SyncRun.Status.SUCCEEDED
     run.unchanged = True
-    run.counts = {kind: Counts().as_dict() for kind in KINDS}
+    run.counts = {kind: Counts().as_dict() for kind in (*KINDS, *kinds) if kind}
     _finish(run, started)
     return run
 
