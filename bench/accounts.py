@@ -22,6 +22,10 @@ from pathlib import Path
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolgate.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Large schools are past the sync's read limits (docs/sync.md, "Limits"): lift them.
+    os.environ.setdefault("MIS_IMPORT_MAX_MB", "2000")
+    os.environ.setdefault("MIS_FILE_MAX_MB", "1000")
+    os.environ.setdefault("MIS_IMPORT_MAX_ROWS", "10000000")
     import django
 
     django.setup()

@@ -3,7 +3,11 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _media_and_data(settings, tmp_path):
-    settings.SCHOOLGATE = {**settings.SCHOOLGATE, "SYNC_DROP_DIR": str(tmp_path / "drop")}
+    settings.SCHOOLGATE = {
+        **settings.SCHOOLGATE,
+        "SYNC_DROP_DIR": str(tmp_path / "drop"),
+        "SYNC_HELD_DIR": str(tmp_path / "held-syncs"),
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -253,6 +253,18 @@ SCHOOLGATE = {
     "SCHOOL_NAME": os.environ.get("SCHOOL_NAME", "Schoolgate Demo Academy"),
     "SYNC_DROP_DIR": os.environ.get("SYNC_DROP_DIR", str(DATA_DIR / "drop")),
     "SYNC_DROP_MINUTES": envint("SYNC_DROP_MINUTES", 15),  # 0 turns the drop folder off
+    # Where a held sync's files wait to be confirmed (docs/sync.md).
+    "SYNC_HELD_DIR": os.environ.get("SYNC_HELD_DIR", str(DATA_DIR / "held-syncs")),
+    # What one sync may read (docs/sync.md, "Limits"): each file or zip member once
+    # unpacked, all files together, and rows and records in all. Passing one stops the
+    # read at once; together they bound a sync's memory whatever the input.
+    "MIS_FILE_MAX_MB": envint("MIS_FILE_MAX_MB", 50),
+    "MIS_IMPORT_MAX_MB": envint("MIS_IMPORT_MAX_MB", 100),
+    "MIS_IMPORT_MAX_ROWS": envint("MIS_IMPORT_MAX_ROWS", 100_000),
+    # A full sync that would take more than this share of the roll off, or deactivate
+    # more parent accounts than this, is held until confirmed (docs/sync.md).
+    "SYNC_HOLD_OFF_ROLL_PERCENT": envint("SYNC_HOLD_OFF_ROLL_PERCENT", 10),
+    "SYNC_HOLD_DEACTIVATED_ACCOUNTS": envint("SYNC_HOLD_DEACTIVATED_ACCOUNTS", 50),
     "INVITATION_DAYS": envint("INVITATION_DAYS", 14),
     # /healthz fails when a heartbeat, or the oldest unsent email, is older than this,
     # or when more emails than this failed for good in the last day.

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from schoolgate.accounts.models import AuditEntry, User
+from schoolgate.accounts.models import AuditEntry, RoleProfile, User
 from schoolgate.addons.selectors import get_addon_settings
+from schoolgate.addons.services import UnfitParentRole, update_addon_settings
 from schoolgate.core.secrets import decrypt
 from schoolgate.outbox.models import OutboxMessage
 from schoolgate.outbox.testing import SMTPServer, free_port, school_mail_at
@@ -231,3 +232,44 @@ def test_navigation_shows_add_ons_only_with_the_permission(client, office):
 
     client.force_login(User.objects.create_user("teacher@school.example", "x", is_staff=True))
     assert f'href="{URL}"' not in client.get(reverse("mis:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "why"),
+    [
+        ("Teachers", "Teachers has permissions"),
+        ("Reception desk", "Reception desk is a staff role"),
+    ],
+)
+def test_a_staff_role_cannot_hold_parents_and_the_page_says_why(client, office, role, why):
+    """Issue 11: "Teachers" could be saved as the parents' role. A staff role (built in,
+    or made with "staff role" ticked and no permissions) is refused, saying why."""
+    group, _created = Group.objects.get_or_create(name=role)
+    RoleProfile.objects.update_or_create(group=group, defaults={"is_staff_role": True})
+
+    page = client.get(URL).content.decode()
+    response = client.post(URL, form_data(parent_group=str(group.pk)))
+
+    assert f'value="{group.pk}"' not in page  # not offered
+    assert response.status_code == 200
+    assert why in response.content.decode()
+    assert get_addon_settings().parent_group is None
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_settings_service_refuses_a_staff_role_for_parents(office):
+    teachers = Group.objects.get(name="Teachers")
+
+    with pytest.raises(UnfitParentRole):
+        update_addon_settings(changes={"parent_group": teachers}, actor=None)
+
+    assert get_addon_settings().parent_group is None
+
+
+def test_a_role_with_no_permissions_that_is_not_staff_can_hold_parents(client, office):
+    group = Group.objects.create(name="MIS Parent")
+
+    response = client.post(URL, form_data(parent_group=str(group.pk)))
+
+    assert response.status_code == 302
+    assert get_addon_settings().parent_group == group

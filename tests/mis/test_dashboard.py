@@ -100,7 +100,7 @@ def school():
 @pytest.fixture
 def staff_client(client):
     user = User.objects.create_user("office@school.example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=ADMINISTRATORS))
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))  # holds SEE_MIS_DATA
     client.force_login(user)
     return client
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from schoolgate.mis.importers import oneroster
+from schoolgate.mis.importers.common import Budget
 from schoolgate.mis.models import (
     Contact,
     GroupMembership,
@@ -472,11 +473,13 @@ def test_zip_with_a_path_leading_out_of_the_folder_is_refused(tmp_path, member):
     assert not (tmp_path.parent / "users.csv").exists()
 
 
-def test_zip_larger_than_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
+def test_zip_larger_than_the_cap_is_refused_before_reading(tmp_path):
     target = zip_of(FIXTURES / UK11, tmp_path / "big.zip")
-    monkeypatch.setattr(oneroster, "MAX_UNCOMPRESSED_BYTES", 1000)
+    budget = Budget(file_bytes=10**9, total_bytes=1000, rows=10**6)
 
-    [problem] = problems_of(target)
+    with pytest.raises(InvalidSource) as raised:
+        oneroster.read(target, name=target.name, budget=budget)
+    [problem] = raised.value.problems
 
     assert "at most" in problem.message
 

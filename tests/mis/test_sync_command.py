@@ -45,7 +45,16 @@ def run_json(capsys, *args) -> tuple[dict, int]:
 def test_json_report_of_a_good_sync(capsys, pupils_csv):
     report, code = run_json(capsys, pupils_csv)
     assert code == 0
-    assert set(report) == {"status", "counts", "warnings", "errors", "run_id", "duration_ms"}
+    assert set(report) == {
+        "status",
+        "counts",
+        "warnings",
+        "errors",
+        "run_id",
+        "duration_ms",
+        "unchanged",
+        "held",
+    }
     assert report["status"] == "succeeded"
     assert list(report["counts"]) == list(KINDS)
     assert report["counts"]["pupils"] == {"added": 2, "changed": 0, "removed": 0}

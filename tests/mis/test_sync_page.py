@@ -39,7 +39,7 @@ def staff(client):
     user = User.objects.create_user(
         "office@school.example.org", "pw", is_staff=True, first_name="Olive", last_name="Office"
     )
-    user.groups.add(Group.objects.get(name=ADMINISTRATORS))
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))  # holds RUN_SYNC
     client.force_login(user)
     return user
 

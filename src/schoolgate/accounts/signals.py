@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 from schoolgate.accounts.access import PRIMARY, access_pairs, generation_mode, shared_email_keys
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
-from schoolgate.accounts.orphans import update_orphans
+from schoolgate.accounts.orphans import newly_orphaned, update_orphans
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.mis.models import Pupil, PupilContact
 
@@ -36,10 +36,17 @@ CHUNK = 500
 
 
 def connect() -> None:
-    from schoolgate.mis.sync import mis_synced, mis_syncing
+    from schoolgate.mis.sync import mis_sync_counting, mis_synced, mis_syncing
 
     mis_syncing.connect(note_access_before_sync, dispatch_uid="accounts.access_before")
+    mis_sync_counting.connect(count_deactivations, dispatch_uid="accounts.count_deactivations")
     mis_synced.connect(after_sync, dispatch_uid="accounts.after_sync")
+
+
+def count_deactivations(sender, snapshot, **kwargs) -> dict:
+    """How many parent accounts the sync being weighed would deactivate (reads only:
+    the sync may yet be held and rolled back)."""
+    return {"accounts_deactivated": len(newly_orphaned())}
 
 
 def note_access_before_sync(sender, run, **kwargs) -> None:

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from schoolgate.addons.models import AddonSettings
+from schoolgate.addons.services import parent_role_problem
 
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$")
 
@@ -15,8 +16,10 @@ HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+
 class AddonSettingsForm(forms.ModelForm):
     """Every add-on setting; the SMTP password is write-only (blank keeps the saved one)."""
 
+    # Any role is looked up, so that a staff role posted gets a reason, not "invalid";
+    # only the fit ones are offered (see __init__).
     parent_group = forms.ModelChoiceField(
-        queryset=Group.objects.filter(permissions__isnull=True).order_by("name"),
+        queryset=Group.objects.order_by("name"),
         required=False,
         label=_("Role for contact accounts"),
         empty_label=_("Choose a role"),
@@ -95,9 +98,24 @@ class AddonSettingsForm(forms.ModelForm):
         )
         if not saved:
             del self.fields["forget_password"]
+        field = self.fields["parent_group"]
+        field.widget.choices = [("", field.empty_label)] + [
+            (group.pk, group.name)
+            for group in Group.objects.filter(permissions__isnull=True)
+            .exclude(profile__is_staff_role=True)
+            .exclude(profile__built_in=True)
+            .order_by("name")
+        ]
         self.fields["school_name"].help_text = _(
             "Shown on every page and in every email. Leave blank to use “%(default)s”."
         ) % {"default": settings.SCHOOLGATE["SCHOOL_NAME"]}
+
+    def clean_parent_group(self):
+        group = self.cleaned_data["parent_group"]
+        problem = parent_role_problem(group)
+        if problem:
+            raise forms.ValidationError(problem, code="unfit_parent_role")
+        return group
 
     def clean_smtp_host(self):
         host = self.cleaned_data["smtp_host"].strip()

@@ -1,8 +1,12 @@
 """Changing the add-on settings, and proving the school's mail works."""
 
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from schoolgate.accounts.audit import record
+from schoolgate.accounts.models import RoleProfile
 from schoolgate.addons.models import AddonSettings
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.addons.sender import current_sender
@@ -13,8 +17,38 @@ from schoolgate.outbox.services import queue_email
 SECRET_FIELDS = {"smtp_password"}
 
 
+class UnfitParentRole(ValidationError):
+    """The role chosen for parents' accounts could give them more than a parent's access."""
+
+
+def parent_role_problem(group: Group | None) -> str:
+    """Why `group` cannot be the parents' role ('' when it can): a parent's role gives
+    no permission, and is not a staff role (whose members use the staff area)."""
+    if group is None:
+        return ""
+    if group.permissions.exists():
+        return _(
+            "%(role)s has permissions, so parents in it could do more than see their own "
+            "children and book. Choose a role with no permissions for contact accounts."
+        ) % {"role": group.name}
+    profile = RoleProfile.objects.filter(group=group).first()
+    if profile is not None and (profile.is_staff_role or profile.built_in):
+        return _(
+            "%(role)s is a staff role: its members may use the school's staff area. Choose a "
+            "role with no permissions for contact accounts."
+        ) % {"role": group.name}
+    return ""
+
+
 def update_addon_settings(*, changes: dict, actor) -> list[str]:
-    """Apply `changes` (field: value) and audit what changed; returns the changed fields."""
+    """Apply `changes` (field: value) and audit what changed; returns the changed fields.
+
+    Raises UnfitParentRole (nothing saved) when `parent_group` is not a role with no
+    permissions."""
+    if "parent_group" in changes:
+        problem = parent_role_problem(changes["parent_group"])
+        if problem:
+            raise UnfitParentRole(problem, code="unfit_parent_role")
     with transaction.atomic():
         addon_settings = AddonSettings.objects.select_for_update().get(pk=get_addon_settings().pk)
         detail = {}

@@ -1,7 +1,8 @@
 """The drop folder: an MIS (or a script) exports files into a folder, and the scheduler
 syncs whatever has arrived, all together as one run.
 
-After the run the files move to `processed/<stamp>/` or `failed/<stamp>/` beside a
+After the run the files move to `processed/<stamp>/`, `failed/<stamp>/` or (a large
+change waiting to be confirmed on the Sync page) `held/<stamp>/` beside a
 `schoolgate-report.json`, so the folder only ever holds what has not been synced yet."""
 
 import fcntl
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 10
 PROCESSED = "processed"
 FAILED = "failed"
+HELD = "held"
 LOCK_NAME = ".schoolgate-sync.lock"
 REPORT_NAME = "schoolgate-report.json"
 
@@ -37,7 +39,7 @@ def waiting_files(folder: Path, *, now: float | None = None, settle_seconds=SETT
     now = time.time() if now is None else now
     found = []
     for path in folder.iterdir():
-        if path.name.startswith(".") or path.name in (PROCESSED, FAILED):
+        if path.name.startswith(".") or path.name in (PROCESSED, FAILED, HELD):
             continue
         if not (path.is_file() or path.is_dir()):
             continue
@@ -78,8 +80,10 @@ def sync_drop_folder(*, folder: Path | None = None, settle_seconds=SETTLE_SECOND
 
 def _file_away(run: SyncRun, paths: list[Path], folder: Path) -> None:
     succeeded = run.status == SyncRun.Status.SUCCEEDED
+    held = run.status == SyncRun.Status.HELD
     stamp = timezone.localtime(run.started_at).strftime("%Y-%m-%dT%H%M%S")
-    target = folder / (PROCESSED if succeeded else FAILED) / f"{stamp}-run{run.pk}"
+    where = PROCESSED if succeeded else HELD if held else FAILED
+    target = folder / where / f"{stamp}-run{run.pk}"
     target.mkdir(parents=True, exist_ok=True)
     for path in paths:
         shutil.move(path, target / path.name)
@@ -89,6 +93,7 @@ def _file_away(run: SyncRun, paths: list[Path], folder: Path) -> None:
         "counts": run.counts,
         "warnings": run.warnings,
         "errors": run.errors,
+        "held": run.hold.get("counts") if held else None,
     }
     (target / REPORT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False))
     log = logger.info if succeeded else logger.warning

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 MAX_FILES = 10
@@ -22,6 +23,16 @@ class MultipleFileField(forms.FileField):
             raise forms.ValidationError(
                 _("Choose at most %(max)d files at a time") % {"max": MAX_FILES}, code="too_many"
             )
+        # Refused here, before it is copied anywhere: the importers cap what they read
+        # too (docs/sync.md, "Limits"), but a file this big need not reach them.
+        limit = settings.SCHOOLGATE.get("MIS_FILE_MAX_MB", 50)
+        for upload in files:
+            if upload.size > limit * 1024 * 1024:
+                raise forms.ValidationError(
+                    _("%(file)s is larger than %(limit)s MB, the most one file may be")
+                    % {"file": upload.name, "limit": limit},
+                    code="too_big",
+                )
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 

@@ -158,6 +158,9 @@ class SyncRun(models.Model):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
+        # A full file that would take many pupils off roll or deactivate many accounts:
+        # nothing changed; a person who may run syncs confirms it (docs/sync.md).
+        HELD = "held", _("Needs confirming")
 
     class Trigger(models.TextChoices):
         UPLOAD = "upload", _("Upload on the Sync page")
@@ -180,6 +183,14 @@ class SyncRun(models.Model):
     warnings = models.JSONField(default=list)
     errors = models.JSONField(default=list)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # A held run: {"counts": {...}, "files": [{"path", "name"}], "source_format",
+    # "confirmed_by"}; the files are kept until it is confirmed or out of date.
+    hold = models.JSONField(default=dict, blank=True)
+    # SHA-256 of each file's bytes, in order: a succeeded run's hashes let an
+    # identical file set be skipped unread next time.
+    file_hashes = models.JSONField(default=list, blank=True)
+    # Skipped unread: the files were byte for byte those of the last succeeded run.
+    unchanged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]

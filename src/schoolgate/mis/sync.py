@@ -3,12 +3,15 @@
 Everything is applied in one transaction, so a file that is bad anywhere changes
 nothing, and loading the same data twice changes nothing."""
 
+import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -27,7 +30,7 @@ from schoolgate.mis.models import (
     SyncRun,
     TeachingGroup,
 )
-from schoolgate.mis.snapshot import InvalidSource, Problem, Snapshot
+from schoolgate.mis.snapshot import KINDS, InvalidSource, Problem, Snapshot
 
 # Sent inside the sync's transaction once the mirror holds the new data, so that
 # work which follows from it (e.g. automatic account generation) commits or rolls
@@ -36,6 +39,11 @@ mis_synced = Signal()
 # Sent inside the transaction just before the mirror changes (receivers get `run`),
 # e.g. to note who may see which pupil so that access changes can be audited.
 mis_syncing = Signal()
+# Sent inside a full sync's transaction once the mirror holds the new data, before
+# `mis_synced`, to weigh the change (receivers get `snapshot`). Receivers only read,
+# and return counts to add, e.g. {"accounts_deactivated": 12}; the transaction may be
+# rolled back afterwards (the sync held), so they must change nothing.
+mis_sync_counting = Signal()
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +111,15 @@ def sync_mis(
     started_by=None,
     source_format: str | None = None,
     display_names: dict[str, str] | None = None,
+    confirm_large_change: bool = False,
 ) -> SyncRun:
     """Read the files, apply them to the mirror in one transaction, and keep a report.
 
     Returns the SyncRun; its status says whether the mirror changed. Bad files leave
-    the mirror exactly as it was and the report's errors say what and where."""
+    the mirror exactly as it was and the report's errors say what and where. A full
+    file that would make a large change is held (status `held`, nothing changed)
+    unless `confirm_large_change`; see `confirm_held_sync`. Files byte for byte those
+    of the last succeeded run are not read again (the run is marked `unchanged`)."""
     from schoolgate.mis.importers import read_sources
 
     paths = [Path(p) for p in paths]
@@ -119,6 +131,10 @@ def sync_mis(
         source_format=source_format or "",
     )
     started = time.perf_counter()
+    run.file_hashes = file_hashes(paths, source_format=source_format)
+    last = _last_applied(run)
+    if last is not None and last[0] == run.file_hashes:
+        return _skip_unchanged(run, started, kinds=last[1])
     try:
         snapshot = read_sources(paths, source_format=source_format, display_names=display_names)
     except InvalidSource as error:
@@ -127,17 +143,34 @@ def sync_mis(
         # An importer bug must not leave a run "running" for ever; the log has the trace.
         logger.exception("Sync %s: reading the files failed", run.pk)
         return _fail(run, started, [_unexpected(run, error)])
-    return _apply(run, snapshot, started)
+    run = _apply(run, snapshot, started, check_hold=not confirm_large_change)
+    if run.status == SyncRun.Status.HELD:
+        _keep_held_files(run, paths, names, source_format=source_format)
+    elif run.status == SyncRun.Status.SUCCEEDED:
+        _drop_outdated_holds(run)
+    return run
 
 
-def sync_snapshot(snapshot: Snapshot, *, trigger: str, started_by=None) -> SyncRun:
-    """Apply an already-read snapshot (e.g. from an MIS connector) and keep a report."""
+def sync_snapshot(
+    snapshot: Snapshot, *, trigger: str, started_by=None, confirm_large_change: bool = True
+) -> SyncRun:
+    """Apply an already-read snapshot (e.g. from an MIS connector) and keep a report.
+
+    A connector's snapshot is not kept for a later confirmation, so it is applied
+    unless the caller asks for the large-change check; held then, it cannot be
+    confirmed on the page (the connector runs again with the confirmation)."""
     run = SyncRun.objects.create(trigger=trigger, started_by=started_by, files=snapshot.files)
-    return _apply(run, snapshot, time.perf_counter())
+    return _apply(run, snapshot, time.perf_counter(), check_hold=not confirm_large_change)
 
 
 def sync_pull(
-    read, *, trigger: str, started_by=None, source_format: str = "", source: str = ""
+    read,
+    *,
+    trigger: str,
+    started_by=None,
+    source_format: str = "",
+    source: str = "",
+    confirm_large_change: bool = False,
 ) -> SyncRun:
     """An MIS connector's pull: `read()` fetches every page into a Snapshot, then it is
     applied like files. A read that fails (raises InvalidSource) applies nothing and its
@@ -156,30 +189,239 @@ def sync_pull(
     except Exception as error:
         logger.exception("Sync %s: the pull failed", run.pk)
         return _fail(run, started, [_unexpected(run, error)])
-    return _apply(run, snapshot, started)
+    # A pull that would take much of the roll off is held like a file (nothing changes);
+    # it has no files to confirm later: pull again with the confirmation.
+    return _apply(run, snapshot, started, check_hold=not confirm_large_change)
 
 
-def _apply(run: SyncRun, snapshot: Snapshot, started: float) -> SyncRun:
+class HoldRefused(Exception):
+    """A held sync cannot be confirmed (already done, out of date, or its counts moved)."""
+
+
+def confirm_held_sync(run: SyncRun, *, user, expected_counts: dict) -> SyncRun:
+    """Apply a held sync, re-reading its kept files and re-checking its counts.
+
+    Refused (HoldRefused, nothing changed) when the run is no longer held, when any
+    sync succeeded after it (the mirror it was counted against has changed), or when
+    the counts worked out now differ from `expected_counts` (those the person saw);
+    in the last case the run stays held with the new counts, to be looked at again."""
+    from schoolgate.mis.importers import read_sources
+
+    if run.status != SyncRun.Status.HELD:
+        raise HoldRefused(_("This sync is not waiting to be confirmed."))
+    if is_outdated(run):
+        raise HoldRefused(
+            _(
+                "Another sync has changed the data since this one was held, so its counts "
+                "are out of date. Sync the files again."
+            )
+        )
+    files = run.hold.get("files", [])
+    paths = [Path(f["path"]) for f in files]
+    started = time.perf_counter()
+    try:
+        snapshot = read_sources(
+            paths,
+            source_format=run.hold.get("source_format") or None,
+            display_names={f["path"]: f["name"] for f in files},
+        )
+    except InvalidSource as error:
+        raise HoldRefused(
+            _("The held files can no longer be read (%(error)s). Sync the files again.")
+            % {"error": error.problems[0]}
+        ) from None
+    # Claim the run: of two people confirming at once, one applies it, one is refused.
+    claimed = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.HELD).update(
+        status=SyncRun.Status.RUNNING
+    )
+    if not claimed:
+        raise HoldRefused(_("This sync is not waiting to be confirmed."))
+    run.hold = {**run.hold, "confirmed_by": {"id": user.pk, "name": str(user)}}
+    run.status = SyncRun.Status.RUNNING
+    run = _apply(run, snapshot, started, check_hold=False, expected_counts=expected_counts)
+    if run.status == SyncRun.Status.HELD:
+        raise HoldRefused(
+            _(
+                "The counts have changed since the page was shown (the data changed in the "
+                "meantime). Check the new counts below before you confirm."
+            )
+        )
+    if run.status == SyncRun.Status.SUCCEEDED:
+        _drop_outdated_holds(run)
+    return run
+
+
+def is_outdated(run: SyncRun) -> bool:
+    """A hold is out of date once any later sync has succeeded: the mirror it was
+    weighed against has changed."""
+    return SyncRun.objects.filter(pk__gt=run.pk, status=SyncRun.Status.SUCCEEDED).exists()
+
+
+def hold_limits() -> tuple[int, int]:
+    """(percent of the roll, number of parent accounts) above which a full sync is held."""
+    limits = settings.SCHOOLGATE
+    return (
+        limits.get("SYNC_HOLD_OFF_ROLL_PERCENT", 10),
+        limits.get("SYNC_HOLD_DEACTIVATED_ACCOUNTS", 50),
+    )
+
+
+class _Held(Exception):
+    def __init__(self, counts: dict):
+        super().__init__(counts)
+        self.counts = counts
+
+
+def _hold_counts(snapshot: Snapshot, result: "SyncResult", on_roll_before: int) -> dict:
+    """What a sync just applied (inside its transaction) takes away: pupils leaving,
+    contacts removed, parent accounts that would be deactivated (asked of the
+    `mis_sync_counting` receivers, which read and change nothing)."""
+    counts = {
+        "on_roll_before": on_roll_before,
+        "pupils_leaving": result.counts["pupils"].removed,
+        "contacts_removed": result.counts["contacts"].removed,
+        "accounts_deactivated": 0,
+    }
+    touched = any(
+        result.counts[kind].removed or result.counts[kind].changed
+        for kind in ("pupils", "contacts", "links")
+    )
+    if touched:  # else no one's access can have changed: skip the dearer question
+        for _receiver, answer in mis_sync_counting.send(sender=SyncRun, snapshot=snapshot):
+            for key, value in (answer or {}).items():
+                counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def is_large(counts: dict) -> bool:
+    percent, accounts = hold_limits()
+    leaving_limit = counts["on_roll_before"] * percent / 100
+    return counts["pupils_leaving"] > leaving_limit or counts["accounts_deactivated"] > accounts
+
+
+def _apply(
+    run: SyncRun,
+    snapshot: Snapshot,
+    started: float,
+    *,
+    check_hold: bool = False,
+    expected_counts: dict | None = None,
+) -> SyncRun:
     """Apply in one transaction; any failure, even in a `mis_synced` receiver, rolls the
-    mirror back and is recorded on the run rather than raised."""
+    mirror back and is recorded on the run rather than raised. A large change (when
+    checked) or counts other than `expected_counts` roll back too and hold the run."""
     run.source_format = snapshot.source_format or run.source_format
     run.full = snapshot.full
+    gauge = snapshot.full and (check_hold or expected_counts is not None)
     try:
         with transaction.atomic():
             _lock_mirror()
+            on_roll_before = Pupil.objects.filter(on_roll=True).count() if gauge else 0
             mis_syncing.send(sender=SyncRun, run=run)
             result = apply_snapshot(snapshot)
+            if gauge:
+                counts = _hold_counts(snapshot, result, on_roll_before)
+                if expected_counts is not None and counts != expected_counts:
+                    raise _Held(counts)
+                if check_hold and is_large(counts):
+                    raise _Held(counts)
             run.counts = result.counts_dict()
             run.warnings = snapshot.warnings + result.warnings
             run.status = SyncRun.Status.SUCCEEDED
             _finish(run, started)
             mis_synced.send(sender=SyncRun, run=run, counts=run.counts)
+    except _Held as held:
+        return _hold(run, started, held.counts, warnings=snapshot.warnings)
     except InvalidSource as error:
         return _fail(run, started, error.problems, warnings=snapshot.warnings)
     except Exception as error:
         logger.exception("Sync %s failed and was rolled back", run.pk)
         return _fail(run, started, [_unexpected(run, error)], warnings=snapshot.warnings)
     _refresh_statistics(run.counts)
+    return run
+
+
+def _hold(run: SyncRun, started: float, counts: dict, *, warnings: list[str]) -> SyncRun:
+    run.status = SyncRun.Status.HELD
+    run.counts = {}
+    run.warnings = list(warnings)
+    run.hold = {**run.hold, "counts": counts}
+    run.hold.pop("confirmed_by", None)
+    _finish(run, started)
+    return run
+
+
+def held_dir(run: SyncRun) -> Path:
+    return Path(settings.SCHOOLGATE["SYNC_HELD_DIR"]) / f"run-{run.pk}"
+
+
+def _keep_held_files(
+    run: SyncRun, paths: list[Path], names: list[str], *, source_format: str | None
+) -> None:
+    """Copy a held run's files where its confirmation will read them again."""
+    folder = held_dir(run)
+    shutil.rmtree(folder, ignore_errors=True)  # left by a database since restored
+    folder.mkdir(parents=True)
+    files = []
+    for index, (path, name) in enumerate(zip(paths, names, strict=True)):
+        target = folder / f"{index + 1}-{path.name}"
+        if path.is_dir():
+            shutil.copytree(path, target)
+        else:
+            shutil.copyfile(path, target)
+        files.append({"path": str(target), "name": name})
+    run.hold = {**run.hold, "files": files, "source_format": source_format or ""}
+    run.save(update_fields=["hold"])
+
+
+def _drop_outdated_holds(applied: SyncRun) -> None:
+    """Once a sync has succeeded, earlier holds are out of date: their files can go."""
+    for run in SyncRun.objects.filter(pk__lte=applied.pk).exclude(hold={}):
+        shutil.rmtree(held_dir(run), ignore_errors=True)
+
+
+def file_hashes(paths: list[Path], *, source_format: str | None) -> list[str]:
+    """SHA-256 of each file's bytes (a folder: of its files' names and bytes), sorted,
+    and the format asked for; [] when a file is missing or too big to be read."""
+    limit = settings.SCHOOLGATE.get("MIS_FILE_MAX_MB", 50) * 1024 * 1024
+    hashes = []
+    try:
+        for path in paths:
+            digest = hashlib.sha256()
+            members = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            for member in members:
+                if member.stat().st_size > limit:
+                    return []
+                if path.is_dir():
+                    digest.update(str(member.relative_to(path)).encode() + b"\0")
+                with member.open("rb") as handle:
+                    while chunk := handle.read(1024 * 1024):
+                        digest.update(chunk)
+            hashes.append(digest.hexdigest())
+    except OSError:
+        return []
+    return sorted(hashes) + [f"format:{source_format or ''}"]
+
+
+def _last_applied(run: SyncRun) -> tuple[list, dict] | None:
+    """The file hashes and counts of the last succeeded run, when this run has hashes."""
+    if not run.file_hashes:
+        return None
+    return (
+        SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED, pk__lt=run.pk)
+        .order_by("-pk")
+        .values_list("file_hashes", "counts")
+        .first()
+    )
+
+
+def _skip_unchanged(run: SyncRun, started: float, *, kinds) -> SyncRun:
+    """The same bytes as the last applied sync: the mirror already holds them. The
+    counts are zero for every kind that sync reported (attendance too, if it did)."""
+    run.status = SyncRun.Status.SUCCEEDED
+    run.unchanged = True
+    run.counts = {kind: Counts().as_dict() for kind in (*KINDS, *kinds) if kind}
+    _finish(run, started)
     return run
 
 

@@ -10,8 +10,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
+from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required, has_capability
 from schoolgate.mis.connectors.pull import (
     DATA_SOURCE_FIELDS,
     check_connection,
@@ -23,12 +24,19 @@ from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
 from schoolgate.mis.forms import DataSourceForm, SyncForm
 from schoolgate.mis.models import DataSource, SyncRun
 from schoolgate.mis.snapshot import KINDS, InvalidSource
-from schoolgate.mis.sync import sync_mis
+from schoolgate.mis.sync import (
+    HoldRefused,
+    confirm_held_sync,
+    hold_limits,
+    is_outdated,
+    sync_mis,
+)
 from schoolgate.mis.tasks import pull_data_source_task
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "csv_templates"
 CSV_TEMPLATES = ("pupils-contacts.csv", "timetable.csv")
 HISTORY_PER_PAGE = 20
+HOLD_COUNT_KEYS = ("on_roll_before", "pupils_leaving", "contacts_removed", "accounts_deactivated")
 KIND_LABELS = {
     "pupils": gettext_lazy("Pupils"),
     "contacts": gettext_lazy("Contacts"),
@@ -100,6 +108,8 @@ def sync(request):
         if run.status == SyncRun.Status.SUCCEEDED:
             messages.success(request, _("The sync succeeded. This is its report."))
             return redirect("mis:sync-report", run_id=run.pk)
+        if run.status == SyncRun.Status.HELD:
+            return redirect("mis:sync-report", run_id=run.pk)
         failed_run = run
     history = Paginator(SyncRun.objects.select_related("started_by"), HISTORY_PER_PAGE).get_page(
         request.GET.get("page") or 1
@@ -167,13 +177,15 @@ def started_by_label(run: SyncRun) -> str:
 
 
 @capability_required(SEE_MIS_DATA, RUN_SYNC)
-def sync_report(request, run_id):
+def sync_report(request, run_id, *, refused: str = ""):
     run = get_object_or_404(SyncRun.objects.select_related("started_by"), pk=run_id)
     counts = [
         {"label": KIND_LABELS[kind], **run.counts.get(kind, {})}
         for kind in KINDS
         if kind in run.counts
     ]
+    held = run.status == SyncRun.Status.HELD
+    outdated = held and is_outdated(run)
     return render(
         request,
         "mis/sync_report.html",
@@ -181,9 +193,37 @@ def sync_report(request, run_id):
             "run": run,
             "started_by": started_by_label(run),
             "duration": duration_label(run.duration_ms),
-            "counts": counts,
+            "counts": [] if run.unchanged else counts,
+            "hold": run.hold.get("counts") if held else None,
+            "hold_limits": hold_limits(),
+            "outdated": outdated,
+            "can_confirm": held
+            and not outdated
+            and bool(run.hold.get("files"))
+            and has_capability(request.user, RUN_SYNC),
+            "confirmed_by": (run.hold.get("confirmed_by") or {}).get("name", ""),
+            "refused": refused,
         },
+        status=409 if refused else 200,
     )
+
+
+@capability_required(RUN_SYNC)
+@require_POST
+def sync_confirm(request, run_id):
+    """Apply a held sync: the counts posted are those the person saw, checked again."""
+    run = get_object_or_404(SyncRun, pk=run_id)
+    try:
+        expected = {key: int(request.POST.get(key, "")) for key in HOLD_COUNT_KEYS}
+    except ValueError:
+        expected = {}
+    try:
+        run = confirm_held_sync(run, user=request.user, expected_counts=expected)
+    except HoldRefused as refused:
+        return sync_report(request, run_id=run.pk, refused=str(refused))
+    if run.status == SyncRun.Status.SUCCEEDED:
+        messages.success(request, _("The sync was confirmed and applied. This is its report."))
+    return redirect("mis:sync-report", run_id=run.pk)
 
 
 @capability_required(RUN_SYNC)

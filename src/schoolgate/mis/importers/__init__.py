@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+from schoolgate.mis.importers.common import Budget, LimitExceeded
 from schoolgate.mis.snapshot import InvalidSource, Problem, Snapshot
 
 FORMATS = ("ctf", "oneroster", "csv", "timetable")
@@ -28,6 +29,8 @@ def read_sources(
     }
     if not paths:
         raise InvalidSource([Problem(file="(none)", message="no files were given")])
+    # One budget for the whole sync: each file, and all files together, are capped.
+    budget = Budget.from_settings()
     snapshot = Snapshot()
     problems: list[Problem] = []
     for path in paths:
@@ -35,7 +38,9 @@ def read_sources(
         fmt = source_format if source_format and source_format != "csv" else None
         fmt = fmt or detect_format(path, name=name, hint=source_format)
         try:
-            snapshot.merge(readers[fmt](path, name=name))
+            snapshot.merge(readers[fmt](path, name=name, budget=budget))
+        except LimitExceeded:
+            raise  # a cap was passed: no point reading on
         except InvalidSource as error:
             problems.extend(error.problems)
     if problems:
@@ -50,7 +55,8 @@ def detect_format(path: Path, *, name: str, hint: str | None = None) -> str:
         return "oneroster"
     if not path.exists():
         raise InvalidSource([Problem(file=name, message="the file does not exist")])
-    head = path.read_bytes()[:4096]
+    with path.open("rb") as handle:
+        head = handle.read(4096)
     if path.suffix.lower() == ".xml" or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return "ctf"
     try:

@@ -220,31 +220,190 @@ def stable_id(prefix: str, *parts: str, length: int = 16) -> str:
     return f"{prefix}{digest[:length]}"
 
 
-def decode_utf8(data: bytes, *, name: str) -> str:
-    """Text of a UTF-8 file (a BOM is dropped); any other encoding is a located Problem."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidSource(
+# ---------------------------------------------------------------------------
+# Bounded reading. Every importer reads its bytes through a `CappedReader`, so a file
+# (or zip member) is refused while it is read, as soon as it passes a cap: the sizes a
+# zip declares are never trusted and nothing is read whole into memory. The caps, and
+# the peak memory they give, are in docs/sync.md ("Limits").
+
+MB = 1024 * 1024
+CHUNK = 64 * 1024
+LINE_MAX_BYTES = 1 * MB  # one CSV line; a real row is well under 1 KB
+PROBLEMS_MAX = 1000  # a file this wrong is the wrong file: stop listing
+
+
+class LimitExceeded(InvalidSource):
+    """A cap was passed: the whole read stops here (it is not one problem among many)."""
+
+
+@dataclass
+class Budget:
+    """What one sync may still read: bytes of each file, bytes and rows of all files."""
+
+    file_bytes: int
+    total_bytes: int
+    rows: int
+    bytes_read: int = 0
+    rows_read: int = 0
+
+    @classmethod
+    def from_settings(cls) -> "Budget":
+        from django.conf import settings
+
+        limits = settings.SCHOOLGATE
+        return cls(
+            file_bytes=limits.get("MIS_FILE_MAX_MB", 50) * MB,
+            total_bytes=limits.get("MIS_IMPORT_MAX_MB", 100) * MB,
+            rows=limits.get("MIS_IMPORT_MAX_ROWS", 100_000),
+        )
+
+    @classmethod
+    def unlimited(cls) -> "Budget":
+        return cls(file_bytes=2**62, total_bytes=2**62, rows=2**62)
+
+    def file_too_big(self, name: str) -> InvalidSource:
+        return LimitExceeded(
             [
-                Where(name, line=1).problem(
-                    _("the file is not UTF-8 (it is UTF-16): save it as 'CSV UTF-8'")
+                Where(name).problem(
+                    _(
+                        "the file is larger than %(limit)s MB once unpacked, the most one "
+                        "file may hold (MIS_FILE_MAX_MB); it was not read"
+                    )
+                    % {"limit": self.file_bytes // MB}
                 )
             ]
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InvalidSource(
-            [
-                Where(name, line=line).problem(
-                    _(
-                        "the file is not UTF-8 (byte %(byte)s cannot be read): "
-                        "save it as 'CSV UTF-8'"
+
+    def count_bytes(self, count: int, *, name: str) -> None:
+        self.bytes_read += count
+        if self.bytes_read > self.total_bytes:
+            raise LimitExceeded(
+                [
+                    Where(name).problem(
+                        _(
+                            "the files are larger than %(limit)s MB in all once unpacked, the "
+                            "most one sync may read (MIS_IMPORT_MAX_MB); reading stopped here"
+                        )
+                        % {"limit": self.total_bytes // MB}
                     )
-                    % {"byte": f"0x{data[error.start]:02X}"}
+                ]
+            )
+
+    def count_row(self, *, name: str, line: int | None = None, element: str = "") -> None:
+        self.rows_read += 1
+        if self.rows_read > self.rows:
+            raise LimitExceeded(
+                [
+                    Where(name, line=line, element=element).problem(
+                        _(
+                            "the files hold more than %(limit)s rows and records, the most one "
+                            "sync may read (MIS_IMPORT_MAX_ROWS); reading stopped here"
+                        )
+                        % {"limit": f"{self.rows:,}"}
+                    )
+                ]
+            )
+
+
+class CappedReader:
+    """A binary stream that counts what it gives against the file's and the sync's caps,
+    and raises InvalidSource (naming the file or member) the moment either is passed."""
+
+    def __init__(self, raw, *, name: str, budget: Budget):
+        self.raw, self.name, self.budget = raw, name, budget
+        self.count = 0
+
+    def read(self, size: int = CHUNK) -> bytes:
+        # Never read without a bound, whatever the caller asks for.
+        data = self.raw.read(CHUNK if size is None or size < 0 else min(size, CHUNK))
+        self.count += len(data)
+        if self.count > self.budget.file_bytes:
+            raise self.budget.file_too_big(self.name)
+        self.budget.count_bytes(len(data), name=self.name)
+        return data
+
+
+def check_problems(problems: list[Problem]) -> None:
+    """Stop reading a file with more problems than anyone will read (and than fit in memory)."""
+    if len(problems) >= PROBLEMS_MAX:
+        kept = problems[:PROBLEMS_MAX]
+        kept.append(
+            Problem(
+                file=kept[-1].file,
+                message=_("there are more than %(count)s problems; reading stopped here")
+                % {"count": PROBLEMS_MAX},
+            )
+        )
+        raise LimitExceeded(kept)
+
+
+def _utf8_problem(data: bytes, start: int, *, name: str, line: int) -> InvalidSource:
+    return InvalidSource(
+        [
+            Where(name, line=line).problem(
+                _("the file is not UTF-8 (byte %(byte)s cannot be read): save it as 'CSV UTF-8'")
+                % {"byte": f"0x{data[start]:02X}"}
+            )
+        ]
+    )
+
+
+def iter_lines(stream: CappedReader, *, name: str, encoding: str = "utf-8", on_error=None):
+    """The stream's text, line by line (split as `open(newline='')` splits), decoded a
+    block of whole lines at a time; a line longer than LINE_MAX_BYTES is refused.
+
+    `on_error(data, start, line)` makes the InvalidSource for bytes that do not decode."""
+    on_error = on_error or (
+        lambda data, start, line: _utf8_problem(data, start, name=name, line=line)
+    )
+    pending = b""
+    line = 1
+    first = True
+    while True:
+        chunk = stream.read(CHUNK)
+        if first:
+            if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise InvalidSource(
+                    [
+                        Where(name, line=1).problem(
+                            _("the file is not UTF-8 (it is UTF-16): save it as 'CSV UTF-8'")
+                        )
+                    ]
                 )
-            ]
-        ) from None
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        data = pending + chunk if pending else chunk
+        if not chunk:
+            if data:
+                yield from _decode_block(data, line=line, encoding=encoding, on_error=on_error)
+            return
+        # Cut after the last line end; a '\r' ending the data may be half of a '\r\n'.
+        end = data.rfind(b"\n")
+        if end < 0:
+            end = data.rfind(b"\r", 0, len(data) - 1)
+        if end < 0:
+            if len(data) > LINE_MAX_BYTES:
+                raise LimitExceeded(
+                    [
+                        Where(name, line=line).problem(
+                            _("the line is longer than %(limit)s MB: this is not a data file")
+                            % {"limit": LINE_MAX_BYTES // MB}
+                        )
+                    ]
+                )
+            pending = data
+            continue
+        block, pending = data[: end + 1], data[end + 1 :]
+        yield from _decode_block(block, line=line, encoding=encoding, on_error=on_error)
+        line += block.count(b"\n")
+
+
+def _decode_block(block: bytes, *, line: int, encoding: str, on_error):
+    try:
+        text = block.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise on_error(block, error.start, line + block.count(b"\n", 0, error.start)) from None
+    return io.StringIO(text, newline="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,73 +418,148 @@ class CsvRow:
         return self.values.get(column, "")
 
 
-def read_csv(
-    path: Path, *, name: str, required: Iterable[str], optional: Iterable[str] = ()
-) -> list[CsvRow]:
-    """Read a CSV file by header name; see `parse_csv`."""
+class CsvStream:
+    """A CSV read by header name from a stream, one row at a time.
+
+    The header is read (and checked) on creation: `columns` are the names found
+    (trimmed, lower-cased). Iterating gives each data row as a `CsvRow`, counted
+    against the sync's row budget; a row with extra values is a problem appended to
+    `problems` (the caller's list, so every problem of a file is reported together)
+    and skipped. Blank rows and blank-named columns are ignored; absent `optional`
+    columns read as ''."""
+
+    def __init__(
+        self,
+        stream: CappedReader,
+        *,
+        name: str,
+        required: Iterable[str],
+        optional: Iterable[str] = (),
+        problems: list[Problem],
+        budget: Budget,
+        encoding: str = "utf-8",
+        on_error=None,
+    ):
+        self.name, self.problems, self.budget = name, problems, budget
+        self.reader = csv.reader(
+            iter_lines(stream, name=name, encoding=encoding, on_error=on_error), strict=False
+        )
+        try:
+            header = next(self.reader)
+        except StopIteration:
+            raise InvalidSource([Where(name, line=1).problem(_("the file is empty"))]) from None
+        except csv.Error as error:
+            raise InvalidSource([Where(name, line=1).problem(str(error))]) from None
+        self.column_list = [column.strip().lower() for column in header]
+        header_problems: list[Problem] = []
+        seen: set[str] = set()
+        for column in self.column_list:
+            if column and column in seen:
+                header_problems.append(
+                    Where(name, line=1).problem(_("the column appears twice"), field=column)
+                )
+            seen.add(column)
+        for column in required:
+            if column not in seen:
+                header_problems.append(
+                    Where(name, line=1).problem(_("the required column is missing"), field=column)
+                )
+        raise_if_any(header_problems)
+        self.columns = {c for c in seen if c}
+        self.absent = {c: "" for c in optional if c not in seen}
+
+    def __iter__(self):
+        reader, name, problems, budget = self.reader, self.name, self.problems, self.budget
+        wanted = [(i, c) for i, c in enumerate(self.column_list) if c]
+        width = len(self.column_list)
+        absent = self.absent
+        line = reader.line_num + 1
+        try:
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    budget.count_row(name=name, line=line)
+                    if len(problems) >= PROBLEMS_MAX:  # the caller's problems count too
+                        check_problems(problems)
+                    if len(record) > width and any(cell.strip() for cell in record[width:]):
+                        message = _(
+                            "the row has %(count)s values but the header has %(width)s columns"
+                        )
+                        problems.append(
+                            Where(name, line=line).problem(
+                                message % {"count": len(record), "width": width}
+                            )
+                        )
+                        check_problems(problems)
+                    else:
+                        values = {
+                            c: record[i].strip() if i < len(record) else "" for i, c in wanted
+                        }
+                        if absent:
+                            values.update(absent)
+                        yield CsvRow(line=line, values=values)
+                line = reader.line_num + 1
+        except csv.Error as error:
+            problems.append(Where(name, line=reader.line_num).problem(str(error)))
+
+
+def open_capped(path: Path, *, name: str, budget: Budget):
+    """The file opened for a capped read; refused at once when it is bigger than a file
+    may be, or cannot be read."""
     try:
-        data = path.read_bytes()
+        if path.stat().st_size > budget.file_bytes:
+            raise budget.file_too_big(name)
+        return CappedReader(path.open("rb"), name=name, budget=budget)
     except OSError as error:
         raise InvalidSource(
             [Where(name).problem(_("the file cannot be read: %(error)s") % {"error": error})]
         ) from None
-    return parse_csv(data, name=name, required=required, optional=optional)
+
+
+def read_csv(
+    path: Path,
+    *,
+    name: str,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    budget: Budget | None = None,
+) -> list[CsvRow]:
+    """Every row of a CSV file (for small files); raises InvalidSource on any problem."""
+    budget = budget or Budget.unlimited()
+    stream = open_capped(path, name=name, budget=budget)
+    try:
+        problems: list[Problem] = []
+        rows = list(
+            CsvStream(
+                stream,
+                name=name,
+                required=required,
+                optional=optional,
+                problems=problems,
+                budget=budget,
+            )
+        )
+    finally:
+        stream.raw.close()
+    raise_if_any(problems)
+    return rows
 
 
 def parse_csv(
     data: bytes, *, name: str, required: Iterable[str], optional: Iterable[str] = ()
 ) -> list[CsvRow]:
-    """Rows of a UTF-8 CSV keyed by header name (trimmed, lower-cased).
-
-    Accepts a BOM and CRLF; ignores unknown and blank-named columns and blank rows.
-    A missing required column, a repeated column or a row with extra values raises
-    InvalidSource naming the line. Values are trimmed; `optional` columns that are
-    absent read as ''."""
-    text = decode_utf8(data, name=name)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidSource([Where(name, line=1).problem(_("the file is empty"))]) from None
-    except csv.Error as error:
-        raise InvalidSource([Where(name, line=1).problem(str(error))]) from None
-    columns = [column.strip().lower() for column in header]
+    """Every row of a CSV held in memory; raises InvalidSource on any problem."""
+    budget = Budget.unlimited()
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for column in columns:
-        if column and column in seen:
-            problems.append(
-                Where(name, line=1).problem(_("the column appears twice"), field=column)
-            )
-        seen.add(column)
-    for column in required:
-        if column not in seen:
-            problems.append(
-                Where(name, line=1).problem(_("the required column is missing"), field=column)
-            )
-    raise_if_any(problems)
-
-    wanted = [(i, c) for i, c in enumerate(columns) if c]
-    width = len(columns)
-    absent = {c: "" for c in optional if c not in seen}
-    rows: list[CsvRow] = []
-    line = reader.line_num + 1
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                if len(record) > width and any(cell.strip() for cell in record[width:]):
-                    problems.append(
-                        Where(name, line=line).problem(
-                            _("the row has %(count)s values but the header has %(width)s columns")
-                            % {"count": len(record), "width": width}
-                        )
-                    )
-                else:
-                    values = {c: record[i].strip() if i < len(record) else "" for i, c in wanted}
-                    values.update(absent)
-                    rows.append(CsvRow(line=line, values=values))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        problems.append(Where(name, line=reader.line_num).problem(str(error)))
+    stream = CappedReader(io.BytesIO(data), name=name, budget=budget)
+    rows = list(
+        CsvStream(
+            stream,
+            name=name,
+            required=required,
+            optional=optional,
+            problems=problems,
+            budget=budget,
+        )
+    )
     raise_if_any(problems)
     return rows

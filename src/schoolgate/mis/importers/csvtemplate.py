@@ -3,17 +3,20 @@
 A pupil with no contacts has one row with the contact columns empty. Every column
 is described in docs/csv-template.md."""
 
+import codecs
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
 from schoolgate.mis.importers.common import (
+    CHUNK,
+    Budget,
+    CsvStream,
     Where,
     compact_phone,
-    decode_utf8,
     limit_length,
+    open_capped,
     parse_bool,
-    parse_csv,
     parse_date,
     parse_int,
     parse_year_group,
@@ -67,20 +70,40 @@ NAME_MAX = 100
 PRIORITY_MAX = 999
 
 
-def read(path: Path, *, name: str) -> Snapshot:
+def read(path: Path, *, name: str, budget: Budget | None = None) -> Snapshot:
     """Read a pupils-contacts CSV; raise InvalidSource listing every problem found."""
     snapshot = Snapshot(source_format="csv", files=[name])
+    budget = budget or Budget.from_settings()
+    # Excel's plain 'CSV' save is Windows-1252: read as such, with a warning.
+    utf8 = _is_utf8(path, name=name, budget=budget)
+    if not utf8:
+        snapshot.warnings.append(
+            _(
+                "%(file)s is not UTF-8; it was read as Windows-1252 (Excel's 'CSV' format). "
+                "Check accented names, or save it as 'CSV UTF-8' next time"
+            )
+            % {"file": name}
+        )
+    stream = open_capped(path, name=name, budget=budget)
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InvalidSource(
-            [Where(name).problem(_("the file cannot be read: %(error)s") % {"error": error})]
-        ) from None
-    data = _as_utf8(data, name=name, warnings=snapshot.warnings)
-    rows = parse_csv(data, name=name, required=REQUIRED, optional=COLUMNS)
+        return _read(stream, snapshot, name=name, budget=budget, utf8=utf8)
+    finally:
+        stream.raw.close()
 
+
+def _read(stream, snapshot: Snapshot, *, name: str, budget: Budget, utf8: bool) -> Snapshot:
     problems: list[Problem] = []
-    header = set(rows[0].values) if rows else set()
+    rows = CsvStream(
+        stream,
+        name=name,
+        required=REQUIRED,
+        optional=COLUMNS,
+        problems=problems,
+        budget=budget,
+        encoding="utf-8" if utf8 else "cp1252",
+        on_error=None if utf8 else _cp1252_problem(name),
+    )
+    header = rows.columns
     unknown = sorted(header - set(COLUMNS))
     for column in unknown:
         problems.append(
@@ -282,35 +305,35 @@ def _same_details(
             )
 
 
-def _as_utf8(data: bytes, *, name: str, warnings: list[str]) -> bytes:
-    """UTF-8 as it is; Windows-1252 (Excel's plain 'CSV' save) re-encoded, with a warning."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        decode_utf8(data, name=name)  # raises its 'UTF-16' problem
+def _is_utf8(path: Path, *, name: str, budget: Budget) -> bool:
+    """Whether the file decodes as UTF-8, checked a chunk at a time (a first pass over
+    the file on disk; the budget is not charged twice, but the file's own cap holds)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    checker = Budget(file_bytes=budget.file_bytes, total_bytes=budget.file_bytes, rows=0)
+    stream = open_capped(path, name=name, budget=checker)
     try:
-        data.decode("utf-8")
-        return data
+        while chunk := stream.read(CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InvalidSource(
+        return False
+    finally:
+        stream.raw.close()
+    return True
+
+
+def _cp1252_problem(name: str):
+    def problem(data: bytes, start: int, line: int) -> InvalidSource:
+        return InvalidSource(
             [
                 Where(name, line=line).problem(
                     _(
                         "the file is neither UTF-8 nor Windows-1252 (byte %(byte)s cannot be "
                         "read): save it as 'CSV UTF-8'"
                     )
-                    % {"byte": f"0x{data[error.start]:02X}"}
+                    % {"byte": f"0x{data[start]:02X}"}
                 )
             ]
-        ) from None
-    warnings.append(
-        _(
-            "%(file)s is not UTF-8; it was read as Windows-1252 (Excel's 'CSV' format). "
-            "Check accented names, or save it as 'CSV UTF-8' next time"
         )
-        % {"file": name}
-    )
-    return text.encode("utf-8")
+
+    return problem

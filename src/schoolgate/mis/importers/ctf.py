@@ -12,8 +12,14 @@ from lxml import etree
 
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis.importers.common import (
+    CHUNK,
+    Budget,
+    CappedReader,
+    LimitExceeded,
     Where,
+    check_problems,
     limit_length,
+    open_capped,
     parse_bool,
     parse_date,
     parse_int,
@@ -46,6 +52,9 @@ SESSION_FIELDS = (
     ("authorised", "SessionsAuthorised"),
     ("unauthorised", "SessionsUnauthorised"),
 )
+# Elements held at once: a real pupil has a few hundred (contacts, attendance,
+# assessment results); this bounds the tree lxml builds to a few MB.
+HELD_ELEMENTS_MAX = 100_000
 _LXML_WHERE = re.compile(r",? line \d+, column \d+$")
 
 
@@ -74,8 +83,8 @@ def _raw(children: dict, tag: str) -> str:
 class _Reader:
     """State of one file's read: rows so far, problems, and where each UPN was seen."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, budget: Budget):
+        self.name, self.budget = name, budget
         self.snapshot = Snapshot(source_format="ctf", files=[name])
         self.problems: list[Problem] = []
         self.upn_seen: dict[str, tuple[int, int | None]] = {}
@@ -199,6 +208,8 @@ class _Reader:
             if tag.__class__ is not str or not tag.endswith("Contact"):
                 continue  # a comment, or an element a later CTF version added
             index += 1
+            # Each contact is kept (a contact and a link): it counts as a row too.
+            self.budget.count_row(name=self.name, line=contact.sourceline, element=label)
             link = self.contact(contact, upn=upn, label=f"{label}/Contacts/Contact[{index}]")
             if link is not None:
                 links.append(link)
@@ -403,13 +414,44 @@ def _parser_options() -> dict:
     }
 
 
-def read(path: Path, *, name: str) -> Snapshot:
+class _XmlStream(CappedReader):
+    """The capped byte stream lxml parses, also counting the elements begun since the
+    last pupil was freed: everything read between two frees is held in the tree, so
+    that span is capped too (a flood of elements inside or between pupils)."""
+
+    def __init__(self, raw, *, name: str, budget: Budget):
+        super().__init__(raw, name=name, budget=budget)
+        self.since_free = 0
+
+    def read(self, size: int = CHUNK) -> bytes:
+        data = super().read(size)
+        self.since_free += data.count(b"<")
+        if self.since_free > HELD_ELEMENTS_MAX:
+            raise LimitExceeded(
+                [
+                    Problem(
+                        file=self.name,
+                        message=_(
+                            "more than %(count)s elements come inside one pupil or between two "
+                            "pupils: this is not a CTF"
+                        )
+                        % {"count": f"{HELD_ELEMENTS_MAX:,}"},
+                    )
+                ]
+            )
+        return data
+
+
+def read(path: Path, *, name: str, budget: Budget | None = None) -> Snapshot:
     """Read a CTF file; raise InvalidSource listing every problem found."""
-    reader = _Reader(name)
+    budget = budget or Budget.from_settings()
+    reader = _Reader(name, budget)
     root = None
+    stream = open_capped(path, name=name, budget=budget)
+    stream = _XmlStream(stream.raw, name=name, budget=budget)
     try:
         context = etree.iterparse(
-            str(path),
+            stream,
             events=("end",),
             tag=("{*}Header", "{*}Pupil"),
             **_parser_options(),
@@ -420,7 +462,9 @@ def read(path: Path, *, name: str) -> Snapshot:
                 _check_document(root, name=name)
             parent = element.getparent()
             if element.tag.endswith("Pupil"):
+                budget.count_row(name=name, line=element.sourceline, element="Pupil")
                 reader.pupil(element)
+                check_problems(reader.problems)
             elif parent is root:
                 reader.header(element)
             else:
@@ -429,6 +473,7 @@ def read(path: Path, *, name: str) -> Snapshot:
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del parent[0]
+            stream.since_free = 0
         if root is None:  # no Header or Pupil at all: say what the file is instead
             _check_document(context.root, name=name)
     except etree.XMLSyntaxError as error:
@@ -438,6 +483,8 @@ def read(path: Path, *, name: str) -> Snapshot:
         raise InvalidSource(
             [Problem(file=name, message=_("the file cannot be read: %(error)s") % {"error": error})]
         ) from None
+    finally:
+        stream.raw.close()
     if not reader.qualifier_seen:
         reader.header(etree.Element("Header"))
     if reader.snapshot.full and not reader.pupil_count and not reader.problems:

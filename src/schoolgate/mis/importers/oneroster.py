@@ -12,14 +12,19 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from schoolgate.mis.importers.common import (
+    MB,
     YEAR_CODES,
     YEAR_RANGE,
+    Budget,
+    CappedReader,
     CsvRow,
+    CsvStream,
+    LimitExceeded,
     Where,
     compact_phone,
     limit_length,
+    open_capped,
     parse_choice,
-    parse_csv,
     raise_if_any,
 )
 from schoolgate.mis.snapshot import (
@@ -33,8 +38,8 @@ from schoolgate.mis.snapshot import (
     StaffRow,
 )
 
-# A bundle larger than this once unpacked is refused before it is read (zip bombs).
-MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+# A OneRoster bundle has a handful of files; a directory of more is not one.
+ZIP_ENTRIES_MAX = 1000
 WANTED_FILES = ("users.csv", "classes.csv", "enrollments.csv", "roles.csv", "manifest.csv")
 
 # Contact roles, and whether each holds parental responsibility (PR).
@@ -82,122 +87,181 @@ class _User:
     roles: list[str] = field(default_factory=list)
 
 
-def read(path: Path, *, name: str) -> Snapshot:
+def read(path: Path, *, name: str, budget: Budget | None = None) -> Snapshot:
     """Read a OneRoster bundle; raise InvalidSource listing every problem found."""
-    files = _open_bundle(path, name=name)
-    return _Reader(name=name, files=files).read()
+    budget = budget or Budget.from_settings()
+    with _Bundle(path, name=name, budget=budget) as files:
+        return _Reader(name=name, files=files).read()
 
 
-def _open_bundle(path: Path, *, name: str) -> dict[str, tuple[str, bytes]]:
-    """The bundle's CSV files we use, as {lower-case file name: (display name, bytes)}."""
-    if path.is_dir():
-        return _open_folder(path, name=name)
-    if not path.exists():
-        raise InvalidSource([Where(name).problem(_("the file does not exist"))])
-    if path.suffix.lower() != ".zip":
-        raise InvalidSource(
-            [Where(name).problem(_("a OneRoster bundle must be a folder or a .zip file"))]
-        )
-    return _open_zip(path, name=name)
+class _Bundle:
+    """The bundle's CSV files we use, each opened for a capped streaming read when its
+    turn comes: {lower-case file name: display name}, and `open(key)`.
 
+    A zip is never unpacked: each member is decompressed a chunk at a time while it
+    is parsed, and counted against the caps as it goes (docs/sync.md, "Limits")."""
 
-def _open_folder(path: Path, *, name: str) -> dict[str, tuple[str, bytes]]:
-    found = {
-        child.name.lower(): child
-        for child in sorted(path.iterdir())
-        if child.is_file() and child.name.lower() in WANTED_FILES
-    }
-    total = sum(child.stat().st_size for child in found.values())
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise InvalidSource([_too_big(name, total)])
-    files = {key: (f"{name}/{child.name}", child.read_bytes()) for key, child in found.items()}
-    _require_users(files, name=name)
-    return files
+    def __init__(self, path: Path, *, name: str, budget: Budget):
+        self.path, self.name, self.budget = path, name, budget
+        self.archive: zipfile.ZipFile | None = None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.paths: dict[str, Path] = {}
+        self.display: dict[str, str] = {}
 
+    def __enter__(self) -> "_Bundle":
+        path, name = self.path, self.name
+        if path.is_dir():
+            self._open_folder()
+        elif not path.exists():
+            raise InvalidSource([Where(name).problem(_("the file does not exist"))])
+        elif path.suffix.lower() != ".zip":
+            raise InvalidSource(
+                [Where(name).problem(_("a OneRoster bundle must be a folder or a .zip file"))]
+            )
+        else:
+            try:
+                self._open_zip()
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as e:
+                self.close()
+                raise _unreadable(name, e) from None
+            except InvalidSource:
+                self.close()
+                raise
+        if "users.csv" not in self.display:
+            self.close()
+            raise InvalidSource(
+                [Where(name).problem(_("the OneRoster bundle has no users.csv, which is required"))]
+            )
+        return self
 
-def _open_zip(path: Path, *, name: str) -> dict[str, tuple[str, bytes]]:
-    problems: list[Problem] = []
-    files: dict[str, tuple[str, bytes]] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [info for info in archive.infolist() if not info.is_dir()]
-            for info in infos:
-                parts = re.split(r"[\\/]", info.filename)
-                if info.filename.startswith(("/", "\\")) or _DRIVE.match(info.filename):
-                    problems.append(
-                        Where(name, element=info.filename).problem(
-                            _("the zip holds a file with an absolute path; it was not unpacked")
-                        )
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.display
+
+    def open(self, key: str) -> CappedReader:
+        display = self.display[key]
+        if key in self.paths:
+            return open_capped(self.paths[key], name=display, budget=self.budget)
+        try:
+            member = self.archive.open(self.members[key])
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError) as error:
+            raise _unreadable(self.name, error) from None
+        return CappedReader(_ZipErrors(member, self.name), name=display, budget=self.budget)
+
+    def _open_folder(self) -> None:
+        for child in sorted(self.path.iterdir()):
+            key = child.name.lower()
+            if child.is_file() and key in WANTED_FILES:
+                self.paths[key] = child
+                self.display[key] = f"{self.name}/{child.name}"
+
+    def _open_zip(self) -> None:
+        name = self.name
+        if self.path.stat().st_size > self.budget.file_bytes:
+            raise self.budget.file_too_big(name)
+        with self.path.open("rb") as handle:
+            # Read the zip's directory size first: a small zip can hold a directory of
+            # millions of entries, which `ZipFile` would read into memory whole.
+            end = zipfile._EndRecData(handle)  # the stdlib's own reader of the end record
+        if end is None:
+            raise _unreadable(name, _("it is not a zip file"))
+        if end[zipfile._ECD_ENTRIES_TOTAL] > ZIP_ENTRIES_MAX:
+            raise LimitExceeded(
+                [
+                    Where(name).problem(
+                        _("the zip holds %(count)s entries; a OneRoster bundle has at most %(max)s")
+                        % {"count": end[zipfile._ECD_ENTRIES_TOTAL], "max": ZIP_ENTRIES_MAX}
                     )
-                elif ".." in parts:
-                    problems.append(
-                        Where(name, element=info.filename).problem(
-                            _("the zip holds a file whose path leads out of the folder ('..')")
-                        )
+                ]
+            )
+        self.archive = archive = zipfile.ZipFile(self.path)
+        problems: list[Problem] = []
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        for info in infos:
+            parts = re.split(r"[\\/]", info.filename)
+            if info.filename.startswith(("/", "\\")) or _DRIVE.match(info.filename):
+                problems.append(
+                    Where(name, element=info.filename).problem(
+                        _("the zip holds a file with an absolute path; it was not unpacked")
                     )
-            raise_if_any(problems)
-            total = sum(info.file_size for info in infos)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise InvalidSource([_too_big(name, total)])
-
-            wanted: dict[str, zipfile.ZipInfo] = {}
-            for info in infos:
-                base = re.split(r"[\\/]", info.filename)[-1].lower()
-                if base not in WANTED_FILES:
-                    continue
-                if base in wanted:
-                    problems.append(
-                        Where(name, element=info.filename).problem(
-                            _("the zip holds two files named %(file)s (the other is %(other)s)")
-                            % {"file": base, "other": wanted[base].filename}
-                        )
+                )
+            elif ".." in parts:
+                problems.append(
+                    Where(name, element=info.filename).problem(
+                        _("the zip holds a file whose path leads out of the folder ('..')")
                     )
-                wanted[base] = info
-            raise_if_any(problems)
-
-            budget = MAX_UNCOMPRESSED_BYTES
-            for base, info in wanted.items():
-                if info.flag_bits & 0x1:
-                    problems.append(
-                        Where(name, element=info.filename).problem(
-                            _("the file is encrypted; zip the bundle without a password")
-                        )
+                )
+        raise_if_any(problems)
+        for info in infos:
+            base = re.split(r"[\\/]", info.filename)[-1].lower()
+            if base not in WANTED_FILES:
+                continue
+            if base in self.members:
+                problems.append(
+                    Where(name, element=info.filename).problem(
+                        _("the zip holds two files named %(file)s (the other is %(other)s)")
+                        % {"file": base, "other": self.members[base].filename}
                     )
-                    continue
-                # The sizes in a zip's directory can lie; never unpack past the cap.
-                with archive.open(info) as member:
-                    data = member.read(budget + 1)
-                if len(data) > budget:
-                    raise InvalidSource([_too_big(name, MAX_UNCOMPRESSED_BYTES + 1)])
-                budget -= len(data)
-                files[base] = (f"{name}/{info.filename}", data)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as error:
-        raise InvalidSource(
-            [Where(name).problem(_("the zip file cannot be read: %(error)s") % {"error": error})]
-        ) from None
-    raise_if_any(problems)
-    _require_users(files, name=name)
-    return files
+                )
+            elif info.flag_bits & 0x1:
+                problems.append(
+                    Where(name, element=info.filename).problem(
+                        _("the file is encrypted; zip the bundle without a password")
+                    )
+                )
+            self.members[base] = info
+            self.display[base] = f"{name}/{info.filename}"
+        raise_if_any(problems)
+        # What the zip declares is checked first (cheap), though never trusted: the
+        # capped reads stop at the caps whatever the directory says.
+        for key, info in self.members.items():
+            if info.file_size > self.budget.file_bytes:
+                raise self.budget.file_too_big(self.display[key])
+        declared = sum(info.file_size for info in self.members.values())
+        if declared > self.budget.total_bytes:
+            raise LimitExceeded([_too_big(name, declared, self.budget)])
 
 
-def _too_big(name: str, size: int) -> Problem:
-    return Where(name).problem(
-        _("the bundle unpacks to %(size)s MB; at most %(limit)s MB can be read")
-        % {"size": size // (1024 * 1024), "limit": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}
+class _ZipErrors:
+    """A zip member whose read errors (a corrupt stream) become a located problem."""
+
+    def __init__(self, member, name: str):
+        self.member, self.name = member, name
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.member.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise _unreadable(self.name, error) from None
+
+    def close(self) -> None:
+        self.member.close()
+
+
+def _unreadable(name: str, error) -> InvalidSource:
+    return InvalidSource(
+        [Where(name).problem(_("the zip file cannot be read: %(error)s") % {"error": error})]
     )
 
 
-def _require_users(files: dict, *, name: str) -> None:
-    if "users.csv" not in files:
-        raise InvalidSource(
-            [Where(name).problem(_("the OneRoster bundle has no users.csv, which is required"))]
-        )
+def _too_big(name: str, size: int, budget: Budget) -> Problem:
+    return Where(name).problem(
+        _("the bundle unpacks to %(size)s MB; at most %(limit)s MB can be read")
+        % {"size": size // MB, "limit": budget.total_bytes // MB}
+    )
 
 
 class _Reader:
     """One bundle's read: the parsed users, and the problems and warnings so far."""
 
-    def __init__(self, *, name: str, files: dict[str, tuple[str, bytes]]):
+    def __init__(self, *, name: str, files: _Bundle):
         self.name = name
         self.files = files
         self.problems: list[Problem] = []
@@ -211,13 +275,28 @@ class _Reader:
         self.deleted_classes: set[str] = set()
 
     def rows(self, key: str, *, required: tuple[str, ...], optional: tuple[str, ...] = ()):
-        """The file's rows; a file that cannot be read at all adds its problems, gives []."""
-        display, data = self.files[key]
+        """The file's display name and its rows, streamed; a file that cannot be read at
+        all adds its problems and gives no rows. A cap passed stops the whole read."""
+        display = self.files.display[key]
+        return display, self._stream(key, display, required=required, optional=optional)
+
+    def _stream(self, key: str, display: str, *, required, optional):
+        stream = self.files.open(key)
         try:
-            return display, parse_csv(data, name=display, required=required, optional=optional)
+            yield from CsvStream(
+                stream,
+                name=display,
+                required=required,
+                optional=optional,
+                problems=self.problems,
+                budget=self.files.budget,
+            )
+        except LimitExceeded:
+            raise
         except InvalidSource as error:
             self.problems.extend(error.problems)
-            return display, []
+        finally:
+            stream.raw.close()
 
     def warn(self, display: str, line: int, message: str) -> None:
         self.warnings.append(
@@ -284,14 +363,18 @@ class _Reader:
                 "preferredfamilyname",
             ),
         )
-        if rows and "role" not in rows[0].values and "roles.csv" not in self.files:
-            self.problems.append(
-                Where(display, line=1).problem(
-                    _("the required column is missing (and there is no roles.csv)"), field="role"
-                )
-            )
         seen: dict[str, int] = {}
+        role_checked = "roles.csv" in self.files
         for row in rows:
+            if not role_checked:
+                role_checked = True
+                if "role" not in row.values:
+                    self.problems.append(
+                        Where(display, line=1).problem(
+                            _("the required column is missing (and there is no roles.csv)"),
+                            field="role",
+                        )
+                    )
             at = Where(display, line=row.line)
             sourced_id = self.check_id(row, at=at, seen=seen, limit=ID_MAX)
             if not sourced_id:
@@ -386,7 +469,7 @@ class _Reader:
     def classify(self) -> dict[str, StaffRow]:
         """Make pupils, contacts and teachers; return the adults who are staff if they teach."""
         snapshot = self.snapshot
-        display = self.files["users.csv"][0]
+        display = self.files.display["users.csv"]
         candidates: dict[str, StaffRow] = {}
         for user in self.users.values():
             if not user.roles:
@@ -446,7 +529,7 @@ class _Reader:
 
     def read_links(self) -> None:
         """Link pupils and contacts from either side's agentSourcedIds, once each."""
-        display = self.files["users.csv"][0]
+        display = self.files.display["users.csv"]
         pupils, contact_role = self.snapshot.pupils, self.contact_role
         ordered: dict[str, list[str]] = {}
         # The pupil's own list sets the order; links only the contact states come after.

@@ -10,12 +10,15 @@ from django.utils.translation import gettext_lazy
 
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis.importers.common import (
+    Budget,
+    CappedReader,
+    CsvStream,
     Where,
     limit_length,
+    open_capped,
     parse_choice,
     parse_year_group,
     raise_if_any,
-    read_csv,
 )
 from schoolgate.mis.snapshot import GroupRow, Problem, Snapshot, StaffRow
 
@@ -95,10 +98,27 @@ def _same_email(a: str, b: str) -> bool:
     return normalise_email(a) == normalise_email(b)
 
 
-def read(path: Path, *, name: str) -> Snapshot:
-    """Read a timetable CSV; raise InvalidSource listing every problem found."""
-    rows = read_csv(path, name=name, required=REQUIRED, optional=OPTIONAL)
+def read(path: Path, *, name: str, budget: Budget | None = None) -> Snapshot:
+    """Read a timetable CSV, streamed row by row; raise InvalidSource listing every
+    problem found."""
+    budget = budget or Budget.from_settings()
+    stream = open_capped(path, name=name, budget=budget)
+    try:
+        return _read(stream, name=name, budget=budget)
+    finally:
+        stream.raw.close()
+
+
+def _read(stream: CappedReader, *, name: str, budget: Budget) -> Snapshot:
     problems: list[Problem] = []
+    rows = CsvStream(
+        stream,
+        name=name,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        problems=problems,
+        budget=budget,
+    )
     groups: dict[str, _Record] = {}
     staff: dict[str, _Record] = {}
     memberships: set[tuple[str, str]] = set()

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             help="read every file as this format instead of working it out",
         )
         parser.add_argument(
+            "--confirm-large-change",
+            action="store_true",
+            help="apply a full file even if it takes many pupils off roll or deactivates "
+            "many parent accounts (without it such a sync is held, and the command exits 2)",
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             dest="as_json",
@@ -50,16 +56,31 @@ class Command(BaseCommand):
 
             run = run_pull(source, trigger=SyncRun.Trigger.COMMAND)
         else:
-            run = sync_mis(paths, trigger=SyncRun.Trigger.COMMAND, source_format=source_format)
+            run = sync_mis(
+                paths,
+                trigger=SyncRun.Trigger.COMMAND,
+                source_format=source_format,
+                confirm_large_change=options.get("confirm_large_change", False),
+            )
         if as_json:
             self.stdout.write(_dumps(report(run)))
         else:
             self._summary(run)
+        if run.status == SyncRun.Status.HELD:
+            sys.exit(2)
         if run.status != SyncRun.Status.SUCCEEDED:
             sys.exit(1)
 
     def _summary(self, run: SyncRun) -> None:
-        if run.status == SyncRun.Status.SUCCEEDED:
+        if run.unchanged:
+            self.stdout.write(
+                _(
+                    "Sync %(id)s: unchanged. The files are byte for byte those of the last "
+                    "sync that succeeded, so they were not read again."
+                )
+                % {"id": run.pk}
+            )
+        elif run.status == SyncRun.Status.SUCCEEDED:
             self.stdout.write(
                 _("Sync %(id)s succeeded in %(seconds).1f s (%(format)s).")
                 % {
@@ -76,7 +97,24 @@ class Command(BaseCommand):
                 )
         for warning in run.warnings:
             self.stdout.write(_("Warning: %(warning)s") % {"warning": warning})
-        if run.status != SyncRun.Status.SUCCEEDED:
+        if run.status == SyncRun.Status.HELD:
+            counts = run.hold["counts"]
+            self.stderr.write(
+                _(
+                    "Sync %(id)s is held: nothing was changed. It would take %(pupils)s of "
+                    "%(roll)s pupils off roll, remove %(contacts)s contacts and deactivate "
+                    "%(accounts)s parent accounts. Check the files; if this is right, run the "
+                    "command again with --confirm-large-change."
+                )
+                % {
+                    "id": run.pk,
+                    "pupils": counts["pupils_leaving"],
+                    "roll": counts["on_roll_before"],
+                    "contacts": counts["contacts_removed"],
+                    "accounts": counts["accounts_deactivated"],
+                }
+            )
+        elif run.status != SyncRun.Status.SUCCEEDED:
             self.stderr.write(_("Sync %(id)s failed: nothing was changed.") % {"id": run.pk})
             for problem in run.errors:
                 self.stderr.write(f"  {problem.get('text') or problem.get('message')}")
@@ -123,6 +161,8 @@ def report(run: SyncRun) -> dict:
         "errors": list(run.errors),
         "run_id": run.pk,
         "duration_ms": run.duration_ms,
+        "unchanged": run.unchanged,
+        "held": run.hold.get("counts") if run.status == SyncRun.Status.HELD else None,
     }
 
 
