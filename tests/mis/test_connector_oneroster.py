@@ -285,7 +285,16 @@ def test_the_command_prints_the_file_sync_report(server, capsys):
         code = exit.code
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report
-    assert set(report) == {"status", "counts", "warnings", "errors", "run_id", "duration_ms"}
+    assert set(report) == {
+        "status",
+        "counts",
+        "warnings",
+        "errors",
+        "run_id",
+        "duration_ms",
+        "held",
+        "unchanged",
+    }
     assert report["counts"]["pupils"]["added"] == students(server)
     assert CLIENT_SECRET not in json.dumps(report)
 

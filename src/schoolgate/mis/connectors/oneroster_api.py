@@ -162,16 +162,26 @@ def _ref(value) -> str:
     return str(value.get("sourcedId", "")).strip() if isinstance(value, dict) else ""
 
 
+class _ApiTables:
+    """What the reader asks of a bundle (which files it has, their display names), for
+    tables of rows made from JSON records."""
+
+    def __init__(self, *, name: str, keys):
+        self.display = {key: f"{name}/{key.removesuffix('.csv')}" for key in keys}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.display
+
+
 class _ApiReader(_Reader):
     """The OneRoster importer's reader, fed rows made from JSON records instead of CSV."""
 
     def __init__(self, *, name: str, tables: dict[str, list[CsvRow]]):
-        files = {key: (f"{name}/{key.removesuffix('.csv')}", b"") for key in tables}
-        super().__init__(name=name, files=files)
+        super().__init__(name=name, files=_ApiTables(name=name, keys=tables))
         self.tables = tables
 
     def rows(self, key: str, *, required, optional=()):
-        return self.files[key][0], self.tables[key]
+        return self.files.display[key], self.tables[key]
 
 
 def read_records(
