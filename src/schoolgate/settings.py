@@ -260,7 +260,7 @@ SCHOOLGATE = {
     # read at once; together they bound a sync's memory whatever the input.
     "MIS_FILE_MAX_MB": envint("MIS_FILE_MAX_MB", 50),
     "MIS_IMPORT_MAX_MB": envint("MIS_IMPORT_MAX_MB", 100),
-    "MIS_IMPORT_MAX_ROWS": envint("MIS_IMPORT_MAX_ROWS", 100_000),
+    "MIS_IMPORT_MAX_ROWS": envint("MIS_IMPORT_MAX_ROWS", 80_000),
     # A full sync that would take more than this share of the roll off, or deactivate
     # more parent accounts than this, is held until confirmed (docs/sync.md).
     "SYNC_HOLD_OFF_ROLL_PERCENT": envint("SYNC_HOLD_OFF_ROLL_PERCENT", 10),

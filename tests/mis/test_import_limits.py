@@ -196,20 +196,28 @@ def test_a_flood_of_elements_in_a_ctf_is_refused(tmp_path):
 
 
 def test_the_worst_case_within_the_caps_stays_within_the_peak_memory(tmp_path):
-    """A timetable of distinct members of staff (the heaviest row an importer keeps),
-    read to the row cap (100,000) in a fresh process: what a sync keeps per row is what
-    bounds its memory once the bytes are capped."""
-    path = tmp_path / "timetable.csv"
+    """The pupils-contacts template with a new pupil and contact on every row (the
+    heaviest row an importer keeps), read to the row cap (80,000) in a fresh process:
+    what a sync keeps per row is what bounds its memory once the bytes are capped."""
+    path = tmp_path / "pupils.csv"
     with path.open("w") as handle:
-        handle.write("group_id,group_type,group_name,member_type,member_id,forename,surname\n")
-        for n in range(101_000):
-            handle.write(f"G{n:07d},class,Class {n:07d},teacher,T{n:07d},Forename{n},Surname{n}\n")
+        handle.write(
+            "pupil_id,upn,legal_forename,legal_surname,preferred_forename,year_group,"
+            "registration_group,contact_id,contact_title,contact_forename,contact_surname,"
+            "contact_email,contact_phone,relationship,parental_responsibility,priority\n"
+        )
+        for n in range(81_000):
+            handle.write(
+                f"P{n:07d},,Forename{n},Surname{n},Pref{n},7,7G{n % 300},C{n:07d},Mrs,"
+                f"Contact{n},Family{n},c{n}@example.org,07700900{n % 1000:03d},PAM,yes,1\n"
+            )
 
     result = peak_of_read([path])
     print("worst case peak MB", result["peak_mb"])
 
     [problem] = result["problems"]
-    assert "100,000 rows" in problem["message"]
+    assert problem["file"] == "pupils.csv" and problem["line"] == 80_002
+    assert "80,000 rows" in problem["message"]
     assert result["peak_mb"] < PEAK_LIMIT_MB, result
 
 

@@ -242,3 +242,42 @@ def test_a_teacher_posting_a_ctf_to_the_sync_page_gets_403_and_nothing_changes(
     assert SyncRun.objects.count() == runs
     held = SyncRun.objects.create(trigger="upload", status=SyncRun.Status.HELD)
     assert client.post(reverse("mis:sync-confirm", args=[held.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_confirming_at_once_apply_it_once(loaded, one_pupil):
+    """Two confirmations racing on PostgreSQL: the held run is claimed by one; the other
+    is refused, and the run ends succeeded (never held again by the loser)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    from schoolgate.mis.sync import HoldRefused, confirm_held_sync
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's test database is not shared between threads")
+    path, upn = one_pupil
+    held = sync_mis([path], trigger=SyncRun.Trigger.COMMAND)
+    assert held.status == SyncRun.Status.HELD
+    counts = held.hold["counts"]
+    people = [
+        User.objects.create_user(f"office{n}@school.example.org", "pw", is_staff=True)
+        for n in (1, 2)
+    ]
+
+    def confirm(person):
+        try:
+            run = SyncRun.objects.get(pk=held.pk)
+            return confirm_held_sync(run, user=person, expected_counts=counts).status
+        except HoldRefused:
+            return "refused"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(confirm, people))
+
+    assert outcomes == ["refused", SyncRun.Status.SUCCEEDED]
+    held.refresh_from_db()
+    assert held.status == SyncRun.Status.SUCCEEDED
+    assert list(Pupil.objects.filter(on_roll=True).values_list("upn", flat=True)) == [upn]

@@ -254,7 +254,7 @@ class Budget:
         return cls(
             file_bytes=limits.get("MIS_FILE_MAX_MB", 50) * MB,
             total_bytes=limits.get("MIS_IMPORT_MAX_MB", 100) * MB,
-            rows=limits.get("MIS_IMPORT_MAX_ROWS", 100_000),
+            rows=limits.get("MIS_IMPORT_MAX_ROWS", 80_000),
         )
 
     @classmethod
