@@ -26,4 +26,6 @@ urlpatterns = [
     ),
     path("", include("schoolgate.evenings.waiting_urls")),
     path("", include("schoolgate.evenings.itinerary_urls")),
+    path("", include("schoolgate.evenings.live.parent_urls")),
+    path("", include("schoolgate.evenings.video.parent_urls")),
 ]

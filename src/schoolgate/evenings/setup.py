@@ -197,9 +197,24 @@ def set_status(*, evening: Evening, actor, status: str, now: datetime | None = N
         evening = _lock(evening, now or timezone.now())
         if status == Evening.Status.PUBLISHED and not evening.days.exists():
             raise InvalidSetup(_("Add a day before publishing."), field="status")
+        if status == Evening.Status.PUBLISHED and _video_service_missing(evening):
+            raise InvalidSetup(
+                _(
+                    "Set the video service (Add-on settings, Video appointments) before "
+                    "publishing an evening with video appointments."
+                ),
+                field="status",
+            )
         evening.status = status
         evening.save(update_fields=["status"])
     return evening
+
+
+def _video_service_missing(evening: Evening) -> bool:
+    # Video appointments need the school's Jitsi server (docs/video.md).
+    from schoolgate.evenings.video import rooms
+
+    return rooms.needs_service(evening) and rooms.service() is None
 
 
 def add_day(
