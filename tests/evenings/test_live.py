@@ -4,6 +4,7 @@ nobody; the teacher's page, the organiser's view and the family's expected times
 with other people's ids answering 404."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -207,3 +208,37 @@ def test_the_organisers_view_counts_done_no_shows_to_come_and_late(school, booke
     assert "1 teacher is running late." in page
     assert "Ms M Maths 15 minutes since 16:35 0 1 2" in page
     assert "Dr E English On time 0 0 1" in page
+
+
+def test_the_live_views_take_the_same_queries_however_many_appointments(school, booked):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from schoolgate.evenings.live import selectors
+
+    evening, _a = booked
+    mia = teacher(evening, school, "S-MIA")
+
+    def counts():
+        found = []
+        for run in (
+            lambda: selectors.organiser_live(evening, now=DURING),
+            lambda: selectors.teacher_live(mia, now=DURING),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                run()
+            found.append(len(queries))
+        return found
+
+    counts()  # the teacher's evening is read once, then cached on the entry
+    before = counts()
+    # Twenty more confirmed appointments (written straight in: only the count matters).
+    template = Appointment.objects.get(pk=_a["cal"].pk)
+    for n in range(1, 21):
+        template.pk = None
+        template.family_key = n
+        template.starts_at = london(2026, 3, 10, 17, 10) + timedelta(minutes=n)
+        template.ends_at = template.starts_at + timedelta(minutes=10)
+        template.save()
+    assert counts() == before
+    assert before == [5, 5]
