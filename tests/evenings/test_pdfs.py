@@ -227,7 +227,7 @@ def test_video_meetings_give_the_link_in_the_schedule_and_the_itinerary(client, 
     text, _pages = pdf_text(client.get(reverse("teacher:schedule-pdf", args=[evening.pk])))
     assert "16:00–16:10CalBest" in text.replace(" ", "")
     # The teacher joins from their live or call page: the paper says which, not a link.
-    assert "16:00–16:10CalBestVideo" in text.replace(" ", "").replace("\n", "")
+    assert "16:00–16:10CalBestMsBeaBest7MathsVideo" in text.replace(" ", "")
     assert "meet.example.org" not in text
     assert "16:10–16:20 Amy Ash" in text
     client.force_login(school.bea)
