@@ -242,3 +242,19 @@ def test_the_live_views_take_the_same_queries_however_many_appointments(school, 
         template.save()
     assert counts() == before
     assert before == [5, 5]
+
+
+def test_the_printed_itinerary_shows_the_expected_time(school, booked):
+    import io
+
+    from pypdf import PdfReader
+
+    evening, _a = booked
+    delays.say_running_late(
+        teacher=teacher(evening, school, "S-MIA"), actor=school.organiser, minutes=5, now=DURING
+    )
+    response = signed_in(school.bea).get(reverse("evenings:itinerary-pdf", args=[evening.pk]))
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert "about 17:05, running 5 minutes late" in text

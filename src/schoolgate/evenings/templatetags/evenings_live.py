@@ -20,3 +20,12 @@ def call_link(appointment, for_teacher=False):
     from schoolgate.evenings.video.rooms import call_link as link
 
     return link(appointment, for_teacher=for_teacher)
+
+
+@register.simple_tag
+def expected_for(appointment):
+    """The appointment's expected time now (evenings.live.delays.Expected): for the
+    printed itinerary, a handful of rows."""
+    from schoolgate.evenings.live.delays import expected_times
+
+    return expected_times([appointment])[appointment.pk]
