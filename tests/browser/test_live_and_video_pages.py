@@ -148,6 +148,14 @@ def test_a_teacher_running_late_on_a_phone_shows_on_the_waiting_parents_page(
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     parent.check("live-parent-evening-late", phone=False)
 
+    # The teacher's page asks again every 10 seconds but leaves its buttons alone while
+    # nothing changed (the CSRF tokens differ on every response).
+    teacher_page.evaluate("() => { document.getElementById('late-5').dataset.kept = 'yes'; }")
+    with teacher_page.expect_response(lambda r: "/live/fragment/" in r.url, timeout=15_000):
+        pass
+    teacher_page.wait_for_timeout(300)
+    assert teacher_page.evaluate("() => document.getElementById('late-5').dataset.kept") == "yes"
+
     # The teacher marks the 16:30 appointment attended with one tap.
     teacher_page.get_by_role("button", name="Attended Amy Ash").click()
     expect(teacher_page.get_by_text("Amy Ash: Attended.")).to_be_visible()

@@ -185,6 +185,7 @@ def family_live(evening: Evening, user, *, now: datetime) -> list[FamilyRow]:
     expected = expected_times(appointments)
     found = []
     for a in sorted(appointments, key=lambda a: (a.starts_at, a.pk)):
+        a.evening = evening  # read once, not once per appointment
         e = expected[a.pk]
         join_from, join_until = rooms.join_window(e.starts_at, e.ends_at)
         if join_until < now:

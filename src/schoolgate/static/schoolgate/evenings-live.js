@@ -4,11 +4,15 @@
 // our own origin (CSP: script-src 'self'); the fragment is our own server's HTML.
 const UPDATED = ".sg-live-updated";
 
+// What the part says, leaving out the time it was made and the CSRF tokens (masked afresh
+// on every response): when nothing else changed the part is left alone, so a button is
+// never replaced under a finger.
 const withoutTime = (html) => {
   const box = document.createElement("div");
   box.innerHTML = html;
   box.querySelector(UPDATED)?.remove();
-  return box.innerHTML;
+  for (const token of box.querySelectorAll("input[name=csrfmiddlewaretoken]")) token.remove();
+  return box.innerHTML.trim();
 };
 
 for (const region of document.querySelectorAll("[data-live-url]")) {
