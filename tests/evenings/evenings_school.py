@@ -16,6 +16,7 @@ from django.db import transaction
 
 from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import TEACHERS
+from schoolgate.addons.models import AddonSettings
 from schoolgate.evenings import booking
 from schoolgate.evenings.models import Evening, EveningTeacher, Slot
 from schoolgate.evenings.setup import services as setup
@@ -25,6 +26,7 @@ from schoolgate.mis.sync import apply_snapshot
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=LONDON)  # booking is open
+VIDEO_SERVER = "https://meet.school.example"
 EVERYTHING = {"pupils", "contacts", "links", "staff", "groups:registration", "groups:class"}
 
 
@@ -155,6 +157,8 @@ def make_school(*, extra_families: int = 0) -> School:
     )
     teacher_user = User.objects.create_user("teacher@school.example", is_staff=True)
     teacher_user.groups.add(Group.objects.get(name=TEACHERS))
+    # The school's video service (docs/video.md): video evenings can be published.
+    AddonSettings.objects.update_or_create(pk=1, defaults={"video_server": VIDEO_SERVER})
     pupils = {p.legal_forename.lower(): p for p in Pupil.objects.exclude(legal_surname="Race")}
     staff = {s.mis_id: s for s in Staff.objects.all()}
     return School(

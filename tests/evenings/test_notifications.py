@@ -4,6 +4,7 @@ parent concerned and, for shared meetings, to the other parents who may see the 
 Delivery through the real SMTP server of schoolgate.outbox.testing."""
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from evenings_school import NOW, book, make_evening, slot, teacher
 from icalendar import Calendar
@@ -120,13 +121,20 @@ def test_the_room_or_the_video_link_is_in_the_email(school):
         now=NOW,
     )
     [message] = emails()
-    assert "Video meeting: https://meet.example.org/maths" in message.body_text
+    # The appointment's own call page (docs/video.md), never the teacher's fixed link.
+    video_appointment = Appointment.objects.get(method=Appointment.Method.VIDEO)
+    call = (
+        f"{settings.SITE_URL.rstrip('/')}/parents/evenings/{evening.pk}"
+        f"/appointments/{video_appointment.pk}/call/"
+    )
+    assert f"Video meeting: {call}" in message.body_text
+    assert "meet.example.org/maths" not in message.body_text
     assert "Room: E4" in message.body_text
     assert "Room: S12" not in message.body_text  # a video meeting has no room
     by_teacher = {str(e["SUMMARY"]): e for e in ics_of(message).walk("VEVENT")}
     video = by_teacher["Amy Ash: appointment with Ms M Maths"]
-    assert str(video["LOCATION"]) == "https://meet.example.org/maths"
-    assert str(video["URL"]) == "https://meet.example.org/maths"
+    assert str(video["LOCATION"]) == call
+    assert str(video["URL"]) == call
     assert str(by_teacher["Amy Ash: appointment with Dr E English"]["LOCATION"]) == "E4"
 
 

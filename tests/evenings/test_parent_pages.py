@@ -346,11 +346,14 @@ def test_a_video_appointment_shows_the_meeting_link(client, school):
     )
     book_now(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
     client.force_login(school.ann)
+    amy = Appointment.objects.get(evening=evening, pupil=school.amy)
 
     page = client.get(url("evening", evening.pk))
 
     assert "Where Video: join the meeting" in text(page)
-    assert 'href="https://meet.example.org/maths"' in page.text
+    # The appointment's own call page (docs/video.md), never the teacher's fixed link.
+    assert f'href="/parents/evenings/{evening.pk}/appointments/{amy.pk}/call/"' in page.text
+    assert "meet.example.org/maths" not in page.text
 
 
 def test_when_the_evening_offers_both_the_parent_chooses_video(client, school):

@@ -227,12 +227,17 @@ def test_video_meetings_give_the_link_in_the_schedule_and_the_itinerary(client, 
     client.force_login(school.teacher_user)
     text, _pages = pdf_text(client.get(reverse("teacher:schedule-pdf", args=[evening.pk])))
     assert "16:00–16:10CalBest" in text.replace(" ", "")
-    assert "Video:https://meet.example.org/mia-maths" in text.replace(" ", "")
+    # The teacher joins from their live or call page: the paper says which, not a link.
+    assert "16:00–16:10CalBestMsBeaBest7MathsVideo" in text.replace(" ", "")
+    assert "meet.example.org" not in text
     assert "16:10–16:20 Amy Ash" in text
     client.force_login(school.bea)
     text, _pages = pdf_text(client.get(reverse("evenings:itinerary-pdf", args=[evening.pk])))
     assert "16:00–16:10 Cal Best Ms M Maths Video:" in text
-    assert "meet.example.org/mia-maths" in text.replace(" ", "")
+    cal = Appointment.objects.get(evening=evening, pupil=school.cal)
+    call = f"/parents/evenings/{evening.pk}/appointments/{cal.pk}/call/"
+    assert call in text.replace(" ", "")
+    assert "meet.example.org" not in text
 
 
 def test_a_schedule_running_over_pages_names_its_teacher_on_each(client, school, evening, mia):

@@ -3,6 +3,7 @@ secret, revocable address (feeds.py, teacher_feed.py), never a note or a parent'
 message; and the staff page teacher:calendar that makes, resets and turns it off."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from icalendar import Calendar
@@ -71,10 +72,13 @@ def test_a_video_appointment_carries_its_link(client, school, mia):
     entry = evening.teachers.get(staff__mis_id="S-MIA")
     entry.video_link = "https://meet.example/mia"
     entry.save()
-    book_at(school, evening, school.ann, school.amy, "S-MIA", 16, 0)
+    amy = book_at(school, evening, school.ann, school.amy, "S-MIA", 16, 0)
     [event] = events(client, mia)
-    assert str(event["LOCATION"]) == "https://meet.example/mia"
-    assert "Video meeting: https://meet.example/mia" in str(event["DESCRIPTION"])
+    # The teacher's own call page for the appointment (docs/video.md), not a fixed link.
+    site = settings.SITE_URL.rstrip("/")
+    call = f"{site}/staff/my-evenings/{evening.pk}/appointments/{amy.pk}/call/"
+    assert str(event["LOCATION"]) == call
+    assert f"Video meeting: {call}" in str(event["DESCRIPTION"])
 
 
 def test_other_teachers_and_past_appointments_are_not_in_it(client, school, mia, upcoming):

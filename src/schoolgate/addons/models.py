@@ -47,6 +47,11 @@ class AddonSettings(models.Model):
     smtp_password = models.CharField(_("SMTP password"), max_length=1000, blank=True)
     smtp_use_tls = models.BooleanField(_("use STARTTLS"), default=True)
     from_email = models.CharField(_("from address"), max_length=254, blank=True)
+    # The video add-on: a Jitsi Meet server for video appointments (docs/video.md).
+    video_server = models.URLField(_("Jitsi Meet server"), max_length=200, blank=True)
+    video_app_id = models.CharField(_("JWT app ID"), max_length=200, blank=True)
+    # Encrypted with core.secrets; never sent back to the browser.
+    video_app_secret = models.TextField(_("JWT app secret"), blank=True)
 
     class Meta:
         verbose_name = _("add-on settings")

@@ -317,6 +317,10 @@ class Appointment(models.Model):
     attendance_marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A video appointment's own meeting room (evenings.video.rooms): drawn at random
+    # (>= 128 bits) the first time someone who may join opens the call; never shown to
+    # anyone else.
+    video_room = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -581,3 +585,20 @@ class ChaseUp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["parent", "sent_on"], name="one_chase_up_a_day"),
         ]
+
+
+class RunningLate(models.Model):
+    """What a teacher said about running late at an evening, and when (docs/evening-live.md).
+    The latest row for a teacher is what families see; 0 minutes is "back on time".
+    It never moves a booking and sends nothing."""
+
+    teacher = models.ForeignKey(EveningTeacher, on_delete=models.CASCADE, related_name="+")
+    minutes = models.PositiveSmallIntegerField()
+    said_at = models.DateTimeField()
+    said_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["said_at", "id"]
+        indexes = [models.Index(fields=["teacher", "said_at"])]

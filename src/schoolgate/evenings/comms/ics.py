@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from schoolgate.evenings.models import Appointment
+from schoolgate.evenings.video import rooms
 from schoolgate.mis.models import GroupMembership, TeachingGroup
 
 PUBLISH = "PUBLISH"
@@ -68,8 +69,13 @@ class Entry:
         }
 
 
-def entries_for(appointments: Iterable[Appointment], *, cancelled: bool = False) -> list[Entry]:
-    """Entries for these appointments (a handful of queries, however many), by time."""
+def entries_for(
+    appointments: Iterable[Appointment], *, cancelled: bool = False, for_teacher: bool = False
+) -> list[Entry]:
+    """Entries for these appointments (a handful of queries, however many), by time.
+
+    A video appointment's link is its call page (the parent's, or the teacher's with
+    `for_teacher`), which checks who opens it: never the room itself (docs/video.md)."""
     appointments = sorted(appointments, key=lambda a: (a.starts_at, a.pk))
     if not appointments:
         return []
@@ -92,7 +98,7 @@ def entries_for(appointments: Iterable[Appointment], *, cancelled: bool = False)
                 starts_at=a.starts_at,
                 ends_at=a.ends_at,
                 room="" if video else a.teacher.room,
-                video_link=a.teacher.video_link if video else "",
+                video_link=rooms.call_link(a, for_teacher=for_teacher) if video else "",
                 video=video,
                 message=a.message,
                 cancelled=gone,

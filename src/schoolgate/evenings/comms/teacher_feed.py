@@ -44,7 +44,7 @@ def add_teaching_events(calendar_text: str, *, user, now: datetime | None = None
     cal = Calendar.from_ical(calendar_text)
     names = contact_names(a.parent.email for a in appointments)
     by_id = {a.pk: a for a in appointments}
-    for entry in ics.entries_for(appointments):
+    for entry in ics.entries_for(appointments, for_teacher=True):
         appointment = by_id[entry.appointment_id]
         cal.add_component(
             _event(entry, parent=parent_name(appointment.parent, contacts=names), stamp=now)

@@ -43,6 +43,7 @@ from schoolgate.evenings.setup.consistency import (
     sync_break_claims,
     sync_slots,
 )
+from schoolgate.evenings.video import rooms
 from schoolgate.mis.models import GroupMembership, GroupTeacher, Staff, TeachingGroup
 
 
@@ -193,6 +194,16 @@ def set_status(*, evening: Evening, actor, status: str, now: datetime | None = N
         evening = lock_for_setup(evening, now or timezone.now())
         if status == Evening.Status.PUBLISHED and not evening.days.exists():
             raise InvalidSetup(_("Add a day before publishing."), field="status")
+        # Video appointments need the school's Jitsi server (docs/video.md).
+        needs_video = status == Evening.Status.PUBLISHED and rooms.needs_service(evening)
+        if needs_video and rooms.service() is None:
+            raise InvalidSetup(
+                _(
+                    "Set the video service (Add-on settings, Video appointments) before "
+                    "publishing an evening with video appointments."
+                ),
+                field="status",
+            )
         evening.status = status
         evening.save(update_fields=["status"])
     return evening

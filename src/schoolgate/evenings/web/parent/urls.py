@@ -27,4 +27,6 @@ urlpatterns = [
     ),
     path("", include("schoolgate.evenings.web.parent.waiting_urls")),
     path("", include("schoolgate.evenings.web.parent.itinerary_urls")),
+    path("", include("schoolgate.evenings.live.parent_urls")),
+    path("", include("schoolgate.evenings.video.parent_urls")),
 ]

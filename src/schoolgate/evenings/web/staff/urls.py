@@ -51,4 +51,5 @@ urlpatterns = [
     path("", include("schoolgate.evenings.web.staff.takeup_urls")),
     path("", include("schoolgate.evenings.web.staff.print_urls")),
     path("", include("schoolgate.evenings.web.staff.attendance_urls")),
+    path("", include("schoolgate.evenings.live.staff_urls")),
 ]

@@ -6,4 +6,6 @@ app_name = "teacher"
 urlpatterns = [
     path("", include("schoolgate.evenings.web.teacher.schedule_urls")),
     path("", include("schoolgate.evenings.web.teacher.tool_urls")),
+    path("", include("schoolgate.evenings.live.teacher_urls")),
+    path("", include("schoolgate.evenings.video.teacher_urls")),
 ]
