@@ -26,4 +26,5 @@ urlpatterns = [
     ),
     path("", include("schoolgate.evenings.waiting_urls")),
     path("", include("schoolgate.evenings.itinerary_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.parent_urls")),
 ]

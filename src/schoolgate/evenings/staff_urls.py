@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("schoolgate.evenings.takeup_urls")),
     path("", include("schoolgate.evenings.print_urls")),
     path("", include("schoolgate.evenings.attendance_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.staff_urls")),
 ]

@@ -6,4 +6,5 @@ app_name = "teacher"
 urlpatterns = [
     path("", include("schoolgate.evenings.schedule_urls")),
     path("", include("schoolgate.evenings.teacher_tool_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.teacher_urls")),
 ]
