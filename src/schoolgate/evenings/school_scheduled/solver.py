@@ -217,13 +217,15 @@ def solve(
     families = sorted({r.family for r in requests}, key=str)
     rng = random.Random(seed)
     rounds = improved = 0
-    while time.monotonic() < deadline - 0.2 and families:
+    # The last part of the time re-times each family's visit (polish, below).
+    search_until = deadline - min(time_limit * 0.2, 10)
+    while time.monotonic() < search_until and families:
         if len(families) <= group_size:
             group = set(families)
         else:
             group = _neighbourhood(problem, requests, usable, current, families, group_size, rng)
         before = _score(problem, requests, usable, current, group)
-        found = _improve(problem, requests, usable, rooms, current, group, deadline, workers)
+        found = _improve(problem, requests, usable, rooms, current, group, search_until, workers)
         rounds += 1
         if found is not None:
             after = _score(problem, requests, usable, found, group)
@@ -233,6 +235,7 @@ def solve(
         if len(families) <= group_size and found is not None and found.exact:
             break
     result.rounds, result.improved = rounds, improved
+    current = _polish(problem, requests, usable, rooms, current, deadline)
     if log:
         log(f"search: {rounds} rounds, {improved} better, {time.monotonic() - started:.1f}s")
     for key, i in current.items():
@@ -514,8 +517,12 @@ def _union(spans) -> int:
 
 
 def _greedy(problem: Problem, requests, usable, rooms) -> dict:
-    """Must-sees first, then by rank: each meeting at the time that keeps to the rules
-    and lies closest to the family's meetings already placed."""
+    """A first schedule: the must-sees first (fewest possible times first, each next to
+    the family's others), then family by family the itinerary planner's best visit
+    (the most meetings, the shortest visit) around them, as a family booking first
+    come would get, but in an order that serves constrained families first."""
+    from schoolgate.evenings import planner
+
     gap = problem.travel_gap
     taken: set = set()
     chosen_of = defaultdict(list)  # family -> [(start, end, room, in_person)]
@@ -523,38 +530,143 @@ def _greedy(problem: Problem, requests, usable, rooms) -> dict:
     per_family = defaultdict(int)
     per_pupil = defaultdict(int)
     solution = {}
-    for r in sorted(requests, key=lambda r: (not r.must, r.rank, str(r.key))):
+
+    def room_left(r) -> bool:
         family = problem.families[r.family]
         if problem.max_per_parent is not None and (
             per_family[r.family] + family.booked_count >= problem.max_per_parent
         ):
-            continue
-        if problem.max_per_pupil is not None and (
-            per_pupil[r.pupil] + problem.pupil_booked.get(r.pupil, 0) >= problem.max_per_pupil
-        ):
-            continue
-        room, mine = rooms[r.teacher], chosen_of[r.family]
-        best = None
-        for i, o in enumerate(usable[r.key]):
-            if any(s in taken for s in o.slot_ids):
-                continue
-            if problem.one_day and days_of[r.family] and o.day not in days_of[r.family]:
-                continue
-            if not all(_apart(o.start, o.end, room, r.in_person, *m, gap) for m in mine):
-                continue
-            distance = min((min(abs(o.start - m[1]), abs(m[0] - o.end)) for m in mine), default=0)
-            if best is None or distance < best[0]:
-                best = (distance, i, o)
-        if best is None:
-            continue
-        _d, i, o = best
+            return False
+        return problem.max_per_pupil is None or (
+            per_pupil[r.pupil] + problem.pupil_booked.get(r.pupil, 0) < problem.max_per_pupil
+        )
+
+    def free(r, o) -> bool:
+        if taken.intersection(o.slot_ids):
+            return False
+        days = days_of[r.family] | problem.families[r.family].booked_days
+        return not (problem.one_day and days and o.day not in days)
+
+    def take(r, i) -> None:
+        o = usable[r.key][i]
         solution[r.key] = i
         taken.update(o.slot_ids)
-        mine.append((o.start, o.end, room, r.in_person))
+        chosen_of[r.family].append((o.start, o.end, rooms[r.teacher], r.in_person))
         days_of[r.family].add(o.day)
         per_family[r.family] += 1
         per_pupil[r.pupil] += 1
+
+    by_family = defaultdict(list)
+    for r in requests:
+        by_family[r.family].append(r)
+
+    def order(family_id):
+        # Families with must-sees first, then the families with the fewest free times.
+        mine = by_family[family_id]
+        options = sum(len(usable[r.key]) for r in mine) / len(mine)
+        return (not any(r.must for r in mine), options, str(family_id))
+
+    def plan(family_id, members, busy_extra=()):
+        wanted, keys = [], {}
+        for r in sorted(members, key=lambda r: r.rank):
+            options = tuple(
+                planner.Option(o.start, o.end, ref=i)
+                for i, o in enumerate(usable[r.key])
+                if free(r, o)
+            )
+            wanted.append(
+                planner.Wanted(
+                    key=r.key, options=options, room=rooms[r.teacher], in_person=r.in_person
+                )
+            )
+            keys[r.key] = r
+        busy = [
+            planner.Busy(start, end, room, in_person)
+            for start, end, room, in_person in chosen_of[family_id]
+            + [(a, b, room_key(c), d) for a, b, c, d in problem.families[family_id].busy]
+        ]
+        found = planner.plan(wanted=wanted, busy=busy, travel_gap=gap, time_limit=0.2)
+        return {key: option.ref for key, option in found.placed.items()}, keys
+
+    for family_id in sorted(by_family, key=order):
+        members = by_family[family_id]
+        placed, keys = plan(family_id, members)
+        musts = [r for r in members if r.must]
+        if any(r.key not in placed for r in musts):
+            # The visit the planner found leaves a must-see out: the must-sees first.
+            placed, keys = plan(family_id, musts)
+            for key, i in placed.items():
+                if room_left(keys[key]) and free(keys[key], usable[key][i]):
+                    take(keys[key], i)
+            placed, keys = plan(family_id, [r for r in members if r.key not in solution])
+        for key, i in sorted(
+            placed.items(), key=lambda kv: (not keys[kv[0]].must, keys[kv[0]].rank)
+        ):
+            r = keys[key]
+            if key not in solution and room_left(r) and free(r, usable[key][i]):
+                take(r, i)
     return solution
+
+
+def _polish(problem: Problem, requests, usable, rooms, current: dict, deadline: float) -> dict:
+    """Re-time each family's meetings (the same meetings: the first two aims are kept)
+    with the itinerary planner, everyone else fixed; keep it when they wait less."""
+    from schoolgate.evenings import planner
+
+    current = dict(current)
+    by_family = defaultdict(list)
+    for r in requests:
+        if r.key in current:
+            by_family[r.family].append(r)
+    taken = {s for k, i in current.items() for s in usable[k][i].slot_ids}
+
+    def wait_of(family_id, schedule) -> int:
+        visits = defaultdict(list)
+        for r in by_family[family_id]:
+            o = usable[r.key][schedule[r.key]]
+            visits["all" if problem.families[family_id].one_visit else r.pupil].append(o)
+        return sum(
+            max(o.end for o in v) - min(o.start for o in v) - sum(o.end - o.start for o in v)
+            for v in visits.values()
+        )
+
+    for family_id in sorted(by_family, key=lambda f: -wait_of(f, current)):
+        if time.monotonic() >= deadline:
+            break
+        members = by_family[family_id]
+        before = wait_of(family_id, current)
+        if before == 0:
+            continue
+        own = {s for r in members for s in usable[r.key][current[r.key]].slot_ids}
+        others = taken - own
+        days = {usable[r.key][current[r.key]].day for r in members}
+        wanted = [
+            planner.Wanted(
+                key=r.key,
+                options=tuple(
+                    planner.Option(o.start, o.end, ref=i)
+                    for i, o in enumerate(usable[r.key])
+                    if not others.intersection(o.slot_ids)
+                    and (not problem.one_day or o.day in days)
+                ),
+                room=rooms[r.teacher],
+                in_person=r.in_person,
+            )
+            for r in members
+        ]
+        busy = [
+            planner.Busy(a, b, room_key(c), d) for a, b, c, d in problem.families[family_id].busy
+        ]
+        plan = planner.plan(wanted=wanted, busy=busy, travel_gap=problem.travel_gap, time_limit=0.2)
+        if len(plan.placed) != len(members):
+            continue
+        trial = dict(current)
+        for key, option in plan.placed.items():
+            trial[key] = option.ref
+        if wait_of(family_id, trial) < before:
+            current = trial
+            taken = others | {s for r in members for s in usable[r.key][trial[r.key]].slot_ids}
+    return current
 
 
 def _in_window(option: Option, family: Family) -> bool:
