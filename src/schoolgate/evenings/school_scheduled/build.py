@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from schoolgate.accounts.access import pupils_visible_to
+from schoolgate.accounts.access import access_pairs
 from schoolgate.accounts.models import User
 from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.core.access import ORGANISE_EVENINGS, has_capability
+from schoolgate.core.emails import normalise_email
 from schoolgate.evenings.availability import bookable_teachers, live_q
 from schoolgate.evenings.models import Appointment, Evening, EveningTeacher, Slot, SlotClaim
 from schoolgate.evenings.school_scheduled import solver
@@ -120,9 +121,18 @@ def collect(evening: Evening, *, now: datetime | None = None):
             }
         )
 
+    # Who may see which pupil now, for every family at once (accounts.access's rules).
+    users = User.objects.in_bulk([w.parent_id for w in wishes])
+    keys = {u.pk: normalise_email(u.email) for u in users.values() if u.is_active and u.email}
+    visible_of = defaultdict(set)
+    by_key = defaultdict(list)
+    for user_id, key in keys.items():
+        by_key[key].append(user_id)
+    for email, pupil_id in access_pairs(emails=list(by_key)):
+        for user_id in by_key[email]:
+            visible_of[user_id].add(pupil_id)
     for wish in wishes:
-        parent = User.objects.get(pk=wish.parent_id)
-        visible = set(pupils_visible_to(parent).values_list("pk", flat=True))
+        visible = visible_of[wish.parent_id]
         mine = [a for a in live if a.parent_id == wish.parent_id]
         family = solver.Family(
             wish.parent_id,
