@@ -219,8 +219,11 @@ def solve(
     families = sorted({r.family for r in requests}, key=str)
     rng = random.Random(seed)
     rounds = improved = 0
-    # The last part of the time re-times each family's visit (polish, below).
+    # The last part of the time re-times each family's visit (polish, below); a big
+    # evening is polished first too, as polishing cuts waiting fastest.
     search_until = deadline - min(time_limit * 0.2, 10)
+    if len(families) > group_size:
+        current = _polish(problem, requests, usable, rooms, current, search_until)
     while time.monotonic() < search_until and families:
         if len(families) <= group_size:
             group = set(families)
@@ -230,6 +233,8 @@ def solve(
         found = _improve(problem, requests, usable, rooms, current, group, search_until, workers)
         rounds += 1
         if found is not None:
+            # A round out of time may leave its families waiting: re-time them.
+            found = _polish(problem, requests, usable, rooms, found, search_until, only=group)
             after = _score(problem, requests, usable, found, group)
             if after > before:
                 improved += 1
@@ -609,7 +614,9 @@ def _greedy(problem: Problem, requests, usable, rooms) -> dict:
     return solution
 
 
-def _polish(problem: Problem, requests, usable, rooms, current: dict, deadline: float) -> dict:
+def _polish(
+    problem: Problem, requests, usable, rooms, current: dict, deadline: float, only=None
+) -> dict:
     """Re-time each family's meetings (the same meetings: the first two aims are kept)
     with the itinerary planner, everyone else fixed; keep it when they wait less."""
     from schoolgate.evenings import planner
@@ -617,7 +624,7 @@ def _polish(problem: Problem, requests, usable, rooms, current: dict, deadline: 
     current = dict(current)
     by_family = defaultdict(list)
     for r in requests:
-        if r.key in current:
+        if r.key in current and (only is None or r.family in only):
             by_family[r.family].append(r)
     taken = {s for k, i in current.items() for s in usable[k][i].slot_ids}
 
