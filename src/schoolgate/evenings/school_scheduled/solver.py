@@ -232,6 +232,7 @@ def solve(
         before = _score(problem, requests, usable, current, group)
         found = _improve(problem, requests, usable, rooms, current, group, search_until, workers)
         rounds += 1
+        exact = found is not None and found.exact
         if found is not None:
             # A round out of time may leave its families waiting: re-time them.
             found = _polish(problem, requests, usable, rooms, found, search_until, only=group)
@@ -239,7 +240,7 @@ def solve(
             if after > before:
                 improved += 1
             current = found
-        if len(families) <= group_size and found is not None and found.exact:
+        if len(families) <= group_size and exact:
             break
     result.rounds, result.improved = rounds, improved
     current = _polish(problem, requests, usable, rooms, current, deadline)
