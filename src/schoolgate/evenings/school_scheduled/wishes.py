@@ -27,7 +27,9 @@ from schoolgate.evenings.school_scheduled.models import (
 from schoolgate.evenings.teachers import teacher_entries_for
 from schoolgate.mis.models import Pupil
 
-MAX_TIME_LIMIT = 300
+# The build runs inside the request: stay well inside the web server's timeout
+# (WEB_TIMEOUT, 120 s by default: ops/webserver.py).
+MAX_TIME_LIMIT = 90
 
 
 class WishError(BookingError):
