@@ -38,6 +38,10 @@ class Evening(models.Model):
         VIDEO = "video", _("Video")
         BOTH = "both", _("In person or video")
 
+    class RunBy(models.TextChoices):
+        FIRST_COME = "first_come", _("First come, first served: parents book their own times")
+        SCHOOL = "school", _("Scheduled by the school: families give wishes, the school builds it")
+
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(
@@ -66,6 +70,10 @@ class Evening(models.Model):
     )
     mode = models.CharField(
         _("meetings"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON
+    )
+    # docs/school-scheduled-evenings.md: how appointments are made.
+    run_by = models.CharField(
+        _("how it is run"), max_length=10, choices=RunBy.choices, default=RunBy.FIRST_COME
     )
     # Who it is for: pupils in any of these years, or in any of these forms.
     year_groups = models.JSONField(_("year groups"), default=list, blank=True)
@@ -602,3 +610,7 @@ class RunningLate(models.Model):
     class Meta:
         ordering = ["said_at", "id"]
         indexes = [models.Index(fields=["teacher", "said_at"])]
+
+
+# School-scheduled evenings keep their own models in their own module.
+from schoolgate.evenings.school_scheduled.models import *  # noqa: E402, F403

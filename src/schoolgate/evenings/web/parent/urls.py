@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("schoolgate.evenings.web.parent.itinerary_urls")),
     path("", include("schoolgate.evenings.live.parent_urls")),
     path("", include("schoolgate.evenings.video.parent_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.parent_urls")),
 ]

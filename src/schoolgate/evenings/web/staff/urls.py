@@ -52,4 +52,5 @@ urlpatterns = [
     path("", include("schoolgate.evenings.web.staff.print_urls")),
     path("", include("schoolgate.evenings.web.staff.attendance_urls")),
     path("", include("schoolgate.evenings.live.staff_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.staff_urls")),
 ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("schoolgate.evenings.web.teacher.tool_urls")),
     path("", include("schoolgate.evenings.live.teacher_urls")),
     path("", include("schoolgate.evenings.video.teacher_urls")),
+    path("", include("schoolgate.evenings.school_scheduled.teacher_urls")),
 ]
