@@ -35,12 +35,13 @@ def test_the_page_shows_what_each_choice_would_create(admin_client, parent_role)
 
     assert response.status_code == 200
     html = response.text
-    assert figures(html, "New accounts that would be created") == (7, 3)
+    assert figures(html, "New accounts that would be created") == (8, 4)
     assert figures(html, "Contacts who already have an account") == (0, 0)
     assert figures(html, "no parental responsibility") == (4, 4)
     assert figures(html, "no valid email address") == (2, 2)
-    assert figures(html, "shared with another contact") == (2, 2)
-    assert figures(html, "not a priority 1 contact") == (0, 4)
+    assert figures(html, "share one account with their household") == (1, 0)
+    assert figures(html, "shared with another family") == (0, 0)
+    assert figures(html, "not a priority 1 contact") == (0, 5)
     assert not User.objects.filter(is_staff=False).exists()  # looking changes nothing
 
 
@@ -53,7 +54,7 @@ def test_the_page_explains_the_process_and_its_consequences(admin_client, parent
     assert "leave their email address out" in html
     assert "MIS Parent" in html  # the role accounts go into
     assert 'id="email-sender"' in html  # who parents will see the email from
-    for slug in ("pr-no-email", "invalid-email", "shared-email", "pupils-no-account-primary"):
+    for slug in ("pr-no-email", "invalid-email", "shared-email", "not-primary"):
         assert reverse("mis:dashboard-list", args=[slug]) in html
     assert "Generate Contact Accounts" in html
 
@@ -73,9 +74,9 @@ def test_generate_contact_accounts_creates_and_invites(admin_client, parent_role
     response = admin_client.post(URL, {"action": "generate", "mode": "all"}, follow=True)
 
     assert response.redirect_chain == [(URL, 302)]
-    assert "7 accounts were created" in response.text
-    assert User.objects.filter(is_staff=False).count() == 7
-    assert OutboxMessage.objects.filter(template="invitation").count() == 7
+    assert "8 accounts were created" in response.text
+    assert User.objects.filter(is_staff=False).count() == 8
+    assert OutboxMessage.objects.filter(template="invitation").count() == 8
 
 
 def test_a_later_visit_shows_new_starters_and_resend(admin_client, parent_role):
@@ -85,8 +86,8 @@ def test_a_later_visit_shows_new_starters_and_resend(admin_client, parent_role):
 
     assert "New starters" in html
     assert figures(html, "New accounts that would be created") == (4, 0)
-    assert figures(html, "Contacts who already have an account") == (3, 3)
-    assert "Resend invitations (3 parents)" in html
+    assert figures(html, "Contacts who already have an account") == (4, 4)
+    assert "Resend invitations (4 parents)" in html
 
 
 def test_resend_invitations_sends_again_to_who_never_signed_in(admin_client, parent_role):
@@ -94,8 +95,8 @@ def test_resend_invitations_sends_again_to_who_never_signed_in(admin_client, par
 
     response = admin_client.post(URL, {"action": "resend"}, follow=True)
 
-    assert "sent again to 3 parents" in response.text
-    assert OutboxMessage.objects.filter(template="invitation").count() == 6
+    assert "sent again to 4 parents" in response.text
+    assert OutboxMessage.objects.filter(template="invitation").count() == 8
 
 
 def test_generate_without_a_role_refuses_and_links_to_the_settings(admin_client):

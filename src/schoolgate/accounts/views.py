@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from schoolgate.accounts import lockout, otp, selectors, users
+from schoolgate.accounts import households, lockout, otp, selectors, users
 from schoolgate.accounts.audit import record
 from schoolgate.accounts.forms import (
     AuditFilterForm,
@@ -429,4 +429,48 @@ def audit_log(request):
     query.pop("page", None)
     return render(
         request, "accounts/audit.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+# Emails shared across families: the office's decision (accounts.households)
+
+
+@capability_required(MANAGE_USERS)
+def shared_emails(request):
+    """Approvals given, whether each still holds, and the form to approve one address."""
+    email_key = (request.GET.get("email") or request.POST.get("email") or "").strip()
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action")
+        if action == "withdraw":
+            households.withdraw_approval(
+                email_key=email_key, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(
+                request,
+                _("%(email)s is held back again: nobody gets its account.") % {"email": email_key},
+            )
+            return redirect("accounts:shared-emails")
+        try:
+            households.approve_shared_email(
+                email_key=email_key, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except households.NotHeldBack as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("One account for %(email)s is approved. It sees the pupils listed.")
+                % {"email": email_key},
+            )
+        return redirect("accounts:shared-emails")
+    return render(
+        request,
+        "accounts/shared_emails.html",
+        {
+            "section": "shared",
+            "form": form,
+            "candidate": selectors.shared_email_detail(email_key) if email_key else None,
+            "approvals": selectors.shared_email_approvals(),
+        },
     )

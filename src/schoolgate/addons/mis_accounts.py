@@ -108,6 +108,15 @@ def _rows(previews: dict) -> list[dict]:
             "links": (),
         },
         {
+            "label": _("Contacts who share one account with their household"),
+            "hint": _(
+                "They share an email address and have parental responsibility for the "
+                "same pupils: the address gets one account, counted once above."
+            ),
+            "values": (all_.same_account, primary.same_account),
+            "links": (),
+        },
+        {
             "label": _("Left out: no parental responsibility in the MIS"),
             "hint": _("Includes contacts whose only links carry a court order or no-contact flag."),
             "values": (all_.skipped["no_pr"], primary.skipped["no_pr"]),
@@ -125,18 +134,13 @@ def _rows(previews: dict) -> list[dict]:
             ),
         },
         {
-            "label": _("Left out: email address shared with another contact"),
+            "label": _("Left out: email address shared with another family"),
             "values": (all_.skipped["conflict"], primary.skipped["conflict"]),
             "links": ((_("Shared email addresses"), _dashboard("shared-email")),),
         },
         {
             "label": _("Left out: not a priority 1 contact"),
             "values": (all_.skipped["not_primary"], primary.skipped["not_primary"]),
-            "links": (
-                (
-                    _("Pupils with no primary contact who could get an account"),
-                    _dashboard("pupils-no-account-primary"),
-                ),
-            ),
+            "links": ((_("Contacts who are not a priority 1 contact"), _dashboard("not-primary")),),
         },
     ]

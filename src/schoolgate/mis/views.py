@@ -11,7 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required
+from schoolgate.core.access import (
+    MANAGE_USERS,
+    RUN_SYNC,
+    SEE_MIS_DATA,
+    capability_required,
+    has_capability,
+)
 from schoolgate.mis.dashboard import LISTS, dashboard_figures, dashboard_rows
 from schoolgate.mis.forms import SyncForm
 from schoolgate.mis.models import SyncRun
@@ -37,6 +43,7 @@ PROBLEM_LISTS = (
     "shared-email",
     "pupils-no-account-all",
     "pupils-no-account-primary",
+    "not-primary",
 )
 ACCOUNT_LISTS = ("accounts-all", "accounts-primary")
 
@@ -74,7 +81,14 @@ def dashboard_list(request, slug):
         "shared" if slug == "shared-email" else "pupil" if slug.startswith("pupils") else "contact"
     )
     return render(
-        request, "mis/dashboard_list.html", {"list": LISTS[slug], "page": page, "kind": kind}
+        request,
+        "mis/dashboard_list.html",
+        {
+            "list": LISTS[slug],
+            "page": page,
+            "kind": kind,
+            "can_approve": kind == "shared" and has_capability(request.user, MANAGE_USERS),
+        },
     )
 
 
