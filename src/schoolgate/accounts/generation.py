@@ -141,6 +141,16 @@ def preview_generation(*, modes: tuple[str, ...] = MODES) -> dict[str, Generatio
     return {mode: plan.public() for mode, plan in plans.items()}
 
 
+def accounts_to_create(*, mode: str) -> list[tuple[str, str]]:
+    """(email, name) of each account generating in `mode` would create now, by email:
+    who would receive an invitation (the office sees it before confirming)."""
+    _check_mode(mode)
+    plan = _plan(modes=(mode,), keep_new=True)[mode]
+    return sorted(
+        (email, f"{forename} {surname}".strip()) for email, forename, surname in plan.new_contacts
+    )
+
+
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
