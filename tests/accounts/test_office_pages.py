@@ -115,3 +115,37 @@ def test_the_office_approves_an_email_shared_by_two_families(client, school, par
 def test_only_staff_who_manage_users_may_approve(client, school):
     client.force_login(school.teacher)
     assert client.post(SHARED, {"email": "x@example.org", "action": "approve"}).status_code == 403
+
+
+def test_the_audit_log_says_what_happened_in_words(client, school, parent_role):
+    generate_accounts(mode="all", actor=school.admin)
+    AuditEntry.objects.create(
+        action="accounts.generated", detail={"created": 1355, "skipped": {"no_email": 85}}
+    )
+    client.force_login(school.admin)
+
+    html = client.get(reverse("accounts:audit")).text
+
+    assert "Parent accounts generated" in html
+    assert "accounts.generated" not in html.split("<tbody")[1]  # the code only in the filter
+    assert "accounts created: 1,355; left out: no valid email address 85" in html
+    # The real entry, from tests/school.py's counts.
+    assert "accounts created: 8; already had an account: 0; invitations sent: 8" in html
+    assert "{&#x27;no_email&#x27;" not in html and "{'no_email'" not in html
+
+
+def test_the_sync_report_names_the_format_and_kind_of_export_in_words(client, school):
+    from schoolgate.mis.models import SyncRun
+    from schoolgate.mis.views import format_label
+
+    run = SyncRun.objects.create(
+        status=SyncRun.Status.SUCCEEDED, source_format="ctf+timetable", full=True
+    )
+    client.force_login(school.admin)
+
+    html = client.get(reverse("mis:sync-report", args=[run.pk])).text
+
+    assert "Common Transfer File (CTF) and timetable CSV" in html
+    assert "A complete export: anyone the files should list but do not was taken off" in html
+    assert "ctf+timetable" not in html and "whole truth" not in html
+    assert format_label("csv") == "pupils and contacts CSV"

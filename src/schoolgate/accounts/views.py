@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from schoolgate.accounts import households, lockout, otp, selectors, users
 from schoolgate.accounts import pupil_lookup as pupil_lookup_selectors
-from schoolgate.accounts.audit import record
+from schoolgate.accounts.audit import action_words, detail_words, record
 from schoolgate.accounts.forms import (
     AuditFilterForm,
     ChangePasswordForm,
@@ -435,6 +435,9 @@ def audit_log(request):
         subject=filters.get("subject", ""), action=filters.get("action", "")
     )
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.action_words = action_words(entry.action)
+        entry.detail_words = detail_words(entry.detail)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

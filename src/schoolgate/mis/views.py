@@ -36,6 +36,24 @@ KIND_LABELS = {
     "memberships": gettext_lazy("Group members"),
     "group_teachers": gettext_lazy("Group teachers"),
 }
+FORMAT_LABELS = {
+    "ctf": gettext_lazy("Common Transfer File (CTF)"),
+    "oneroster": gettext_lazy("OneRoster"),
+    "csv": gettext_lazy("pupils and contacts CSV"),
+    "timetable": gettext_lazy("timetable CSV"),
+}
+
+
+def format_label(source_format: str) -> str:
+    """'ctf+timetable' as staff would say it: 'Common Transfer File (CTF) and timetable CSV'."""
+    names = [str(FORMAT_LABELS.get(part, part)) for part in source_format.split("+") if part]
+    if not names:
+        return "–"
+    if len(names) == 1:
+        return names[0]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
 # Dashboard figures shown as numbers that open their list, grouped by what they mean.
 PROBLEM_LISTS = (
     "pr-no-email",
@@ -186,6 +204,7 @@ def sync_report(request, run_id):
         {
             "run": run,
             "started_by": started_by_label(run),
+            "format": format_label(run.source_format),
             "duration": duration_label(run.duration_ms),
             "counts": counts,
         },
