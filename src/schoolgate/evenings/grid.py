@@ -8,6 +8,7 @@ bench/grid.py times it): the days, the teachers, what they teach the evening's p
 appointment and pupil) and the absences. Values, not model instances, where there are
 thousands of rows."""
 
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -317,17 +318,24 @@ def parse_id(value) -> int:
     return _int(value)
 
 
+YEAR = re.compile(r"(?:y|yr|year|bl)?(?P<n>\d{1,2})", re.IGNORECASE)
+YEAR_WORDS = {"year", "yr", "blwyddyn", "bl"}
+
+
 def find_pupils(evening: Evening, query: str, *, teacher: EveningTeacher | None = None, limit=50):
     """The evening's pupils whose name (legal or preferred, forename, surname or both)
     or registration group matches `query`, as [(pupil, registration group names)],
-    by surname; with `teacher`, only pupils who may book that teacher."""
-    words = query.split()
+    by surname; with `teacher`, only pupils who may book that teacher. A number is a
+    year group ("7", "Y7", "year 7"); any part of a name matches ("ash" finds Ashby)."""
+    words = [word for word in query.split() if word.casefold() not in YEAR_WORDS]
     if not words:
         return []
     match = Q()
     for word in words:
+        year = YEAR.fullmatch(word)
         match &= (
-            Q(legal_forename__icontains=word)
+            (Q(year_group=int(year["n"])) if year else Q(pk__in=[]))
+            | Q(legal_forename__icontains=word)
             | Q(legal_surname__icontains=word)
             | Q(preferred_forename__icontains=word)
             | Q(preferred_surname__icontains=word)
