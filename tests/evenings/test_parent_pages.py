@@ -311,7 +311,9 @@ def test_a_clash_between_my_own_picks_is_refused(client, school, upcoming):
     )
 
     assert response.status_code == 409
-    assert "Two of the chosen times overlap" in text(response)
+    # Both named, so the parent knows which to change (the school's staff rows).
+    said = text(response)
+    assert "17:00 with Ms M Maths and 17:00 with Mr S Science overlap" in said
     assert not Appointment.objects.filter(parent=school.ann).exists()
 
 
