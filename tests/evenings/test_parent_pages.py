@@ -260,6 +260,12 @@ def test_manual_booking_holds_the_times_then_confirms_them_with_a_message(client
     after = client.get(response.url)
     assert "Your 2 appointments are booked." in text(after)
     assert "govuk-notification-banner--success" in after.text
+    # The held page is never cached, and Back to it after confirming says they are booked.
+    assert "no-store" in page["Cache-Control"]
+    back = client.get(url("hold", upcoming.pk, hold.pk), follow=True)
+    assert back.redirect_chain == [(url("evening", upcoming.pk), 302)]
+    assert "These are booked: you confirmed them already." in text(back)
+    assert "Held" not in text(back).split("These are booked")[1][:40]
     assert "16:30–16:40: Amy Ash with Ms M Maths Change" in text(after)
 
 

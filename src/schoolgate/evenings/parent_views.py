@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schoolgate.accounts.decorators import parent_required
@@ -376,10 +377,12 @@ def hold(request, evening_id):
 
 
 @parent_required
+@never_cache  # Back after confirming asks again, instead of showing a stale "Held" page
 def hold_page(request, evening_id, hold_id):
     evening, _children = selectors.evening_or_404(request.user, evening_id)
     held = selectors.hold_or_404(request.user, evening, hold_id)
     if held.confirmed_at is not None:
+        messages.info(request, _("These are booked: you confirmed them already."))
         return redirect(_evening_url(evening))
     return _hold_page(request, evening, held)
 
@@ -422,6 +425,7 @@ def _expired(request, evening):
 
 
 @parent_required
+@never_cache
 @require_POST
 def confirm(request, evening_id, hold_id):
     evening, _children = selectors.evening_or_404(request.user, evening_id)
