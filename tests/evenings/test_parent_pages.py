@@ -399,6 +399,29 @@ def test_an_expired_hold_says_so_and_offers_to_choose_again(client, school, upco
     assert not Appointment.objects.filter(status="confirmed").exists()
 
 
+def test_messages_typed_before_a_hold_lapses_are_kept_for_the_next_hold(
+    client, school, upcoming, settings
+):
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, upcoming, school, "S-MIA")
+    settings.HOLD_SECONDS = 0
+    hold = hold_through_the_grid(client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 0)})
+    (held,) = Appointment.objects.filter(hold=hold)
+
+    lapsed = client.post(url("confirm", upcoming.pk, hold.pk), {f"message-{held.pk}": MESSAGE})
+
+    assert lapsed.status_code == 410
+    assert "What you wrote to the teachers is kept" in text(lapsed)
+    settings.HOLD_SECONDS = 120
+    again = hold_through_the_grid(
+        client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 30)}
+    )
+    page = client.get(url("hold", upcoming.pk, again.pk))
+    assert MESSAGE in page.text  # filled in, not typed again
+    until = timezone.localtime(again.expires_at)
+    assert f"Confirm by {until:%H:%M}." in text(page)  # beside the message boxes
+
+
 def test_letting_go_frees_the_times_for_others(client, school, upcoming):
     client.force_login(school.ann)
     amy_mia = key(school.amy, upcoming, school, "S-MIA")

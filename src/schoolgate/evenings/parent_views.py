@@ -22,7 +22,7 @@ from schoolgate.evenings import parent_selectors as selectors
 from schoolgate.evenings.availability import plan_visit
 from schoolgate.evenings.errors import BookingError, HoldExpired
 from schoolgate.evenings.models import Appointment, Evening
-from schoolgate.evenings.parent_forms import MessagesForm, VisitForm
+from schoolgate.evenings.parent_forms import MESSAGE_LENGTH, MessagesForm, VisitForm
 from schoolgate.evenings.planner import CLASHES, CROWDED_OUT, NO_FREE_SLOT, OUTSIDE_WINDOW
 
 # A refused booking: the page is shown again with the reason, and nothing changed.
@@ -392,7 +392,9 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
     appointments = selectors.held_appointments(held, now=now)
     if not appointments:
         return _expired(request, evening)
-    form = form or MessagesForm(appointments=appointments)
+    form = form or MessagesForm(
+        appointments=appointments, initial=_kept_initial(request, appointments)
+    )
     others = selectors.own_busy(evening, request.user, now=now, confirmed_only=True)
     itinerary = sorted(
         [{"appointment": a, "held": True, "message": form[f"message-{a.pk}"]} for a in appointments]
@@ -420,8 +422,35 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
     )
 
 
-def _expired(request, evening):
-    return render(request, "evenings/parent/expired.html", {"evening": evening}, status=GONE)
+def _expired(request, evening, *, kept: bool = False):
+    return render(
+        request, "evenings/parent/expired.html", {"evening": evening, "kept": kept}, status=GONE
+    )
+
+
+# Messages typed to teachers when a hold lapsed: {"<pupil id>:<teacher id>": text}, kept
+# in the session so the next hold for the same pupil and teacher starts with them.
+KEPT_MESSAGES = "evenings_kept_messages"
+
+
+def _keep_messages(request, held) -> bool:
+    rows = Appointment.objects.filter(hold=held).values_list("pk", "pupil_id", "teacher_id")
+    kept = dict(request.session.get(KEPT_MESSAGES, {}))
+    for pk, pupil_id, teacher_id in rows:
+        text = (request.POST.get(f"message-{pk}") or "").strip()
+        if text:
+            kept[f"{pupil_id}:{teacher_id}"] = text[:MESSAGE_LENGTH]
+    request.session[KEPT_MESSAGES] = kept
+    return bool(kept)
+
+
+def _kept_initial(request, appointments) -> dict:
+    kept = request.session.get(KEPT_MESSAGES, {})
+    return {
+        f"message-{a.pk}": kept[f"{a.pupil_id}:{a.teacher_id}"]
+        for a in appointments
+        if f"{a.pupil_id}:{a.teacher_id}" in kept
+    }
 
 
 @parent_required
@@ -442,14 +471,14 @@ def confirm(request, evening_id, hold_id):
     now = timezone.now()
     appointments = selectors.held_appointments(held, now=now)
     if not appointments:
-        return _expired(request, evening)
+        return _expired(request, evening, kept=_keep_messages(request, held))
     form = MessagesForm(request.POST, appointments=appointments)
     if not form.is_valid():
         return _hold_page(request, evening, held, form=form)
     try:
         confirmed = booking.confirm_hold(hold=held, parent=request.user, messages=form.messages())
     except HoldExpired:
-        return _expired(request, evening)
+        return _expired(request, evening, kept=_keep_messages(request, held))
     except BookingError as error:
         return _hold_page(
             request,
@@ -459,6 +488,7 @@ def confirm(request, evening_id, hold_id):
             errors=[(error.message, "#itinerary")],
             status=REFUSED,
         )
+    request.session.pop(KEPT_MESSAGES, None)
     messages.success(
         request,
         ngettext(
