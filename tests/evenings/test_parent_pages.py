@@ -780,3 +780,30 @@ def test_with_separate_meetings_each_parent_books_their_own(client, school):
         and "16:30–16:40: Dan Dee with Ms M Maths Change" in both
         and "Booked by You" in both
     )
+
+
+def test_with_one_day_only_the_parent_chooses_the_day_first(client, school):
+    from schoolgate.addons.selectors import get_addon_settings
+
+    addon = get_addon_settings()
+    addon.one_day_only = True
+    addon.save()
+    first = timezone.localdate() + timedelta(days=10)
+    second = first + timedelta(days=2)
+    tue = datetime(first.year, first.month, first.day, 16, 0, tzinfo=LONDON)
+    thu = datetime(second.year, second.month, second.day, 16, 0, tzinfo=LONDON)
+    evening = upcoming_evening(
+        school, days=[(tue, tue.replace(hour=19)), (thu, thu.replace(hour=19))]
+    )
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, evening, school, "S-MIA")
+
+    first_visit = client.get(url("manual", evening.pk), {"teacher": amy_mia})
+    assert "Choose the day first" in text(first_visit)
+    assert 'id="times"' not in first_visit.text  # no times before the day is chosen
+    days = list(evening.days.order_by("starts_at"))
+    chosen = client.get(url("manual", evening.pk), {"teacher": amy_mia, "day": days[1].pk})
+    thursday_slots = set(Slot.objects.filter(day=days[1]).values_list("pk", flat=True).iterator())
+    offered = {int(pk) for pk in re.findall(r'type="radio" value="(\d+)"', chosen.text)}
+    assert offered and offered <= thursday_slots  # only that day's times
+    assert f"These are the times on {thu:%A} {thu.day} {thu:%B}" in text(chosen)
