@@ -65,6 +65,19 @@ def test_a_pupils_contacts_say_pr_priority_email_account_and_sign_in(client, sch
     ]
 
 
+def test_a_contact_held_back_by_a_shared_email_says_why(client, school):
+    from school import change_contact, resync
+
+    change_contact(school.snapshot, "don", email="ann.ash@example.org")
+    resync(school.snapshot)
+    client.force_login(school.admin)
+
+    html = client.get(LOOKUP, {"pupil": school.pupils["dan"].pk}).text
+
+    assert cells(html, "Mr Don Dent")[3] == "No: email shared with another family"
+    assert cells(html, "Mrs Dee Dent")[3] == "No"  # no email address: not a sharing problem
+
+
 def test_the_lookup_is_for_staff_who_see_mis_data(client, school):
     client.force_login(User.objects.create_user("ann.ash@example.org", "x"))
     assert client.get(LOOKUP, {"q": "Ash"}).status_code == 403

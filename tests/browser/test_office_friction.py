@@ -94,7 +94,9 @@ def test_look_up_one_pupil_from_the_data_dashboard(office):
     page.get_by_role("link", name="Ben Ash").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ben Ash")
     ann = page.locator("tr", has=page.locator("th", has_text="Mrs Ann Ash"))
-    expect(ann.locator("td")).to_have_text(["Yes", "1", "ann.ash@example.org", "No", "No account"])
+    expect(ann.locator("td")).to_have_text(
+        ["Yes", "1", "ann.ash@example.org", "No: email shared with another family", "No account"]
+    )
     office.check("friction-pupil-lookup")
 
     # The same page in Welsh.

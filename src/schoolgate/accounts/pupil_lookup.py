@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from schoolgate.accounts.access import qualifying_links
+from schoolgate.accounts.access import held_back_email_keys, qualifying_links
 from schoolgate.accounts.models import User
 from schoolgate.mis.models import Pupil, PupilContact
 
@@ -45,6 +45,7 @@ class ContactLine:
     email: str
     gives_access: bool
     account: User | None
+    held_back: bool = False  # the email is shared with another family, not approved
 
     @property
     def signed_in(self) -> bool:
@@ -61,6 +62,9 @@ def pupil_contacts(pupil: Pupil) -> list[ContactLine]:
     giving = set(qualifying_links().filter(pupil=pupil).values_list("contact_id", flat=True))
     keys = {link.contact.email_key for link in links if link.contact.email_key}
     accounts = {user.email: user for user in User.objects.filter(email__in=keys)}
+    held_back = set(
+        held_back_email_keys().filter(email_key__in=keys).values_list("email_key", flat=True)
+    )
     return [
         ContactLine(
             name=link.contact.display_name,
@@ -72,6 +76,7 @@ def pupil_contacts(pupil: Pupil) -> list[ContactLine]:
             email=link.contact.email,
             gives_access=link.contact_id in giving,
             account=accounts.get(link.contact.email_key),
+            held_back=link.contact.email_key in held_back,
         )
         for link in links
     ]
