@@ -72,14 +72,14 @@ def detail_words(detail: dict) -> str:
     """{'created': 8, 'skipped': {'no_email': 85}} -> 'accounts created 8; left out: no
     valid email address 85'. Numbers get thousands separators; [old, new] reads old → new."""
     parts = []
-    for key, value in detail.items():
+    for key, value in _in_order(detail):
         if key in HIDDEN:
             continue
         label = str(DETAIL_LABELS.get(key, key.replace("_", " ")))
         if isinstance(value, dict):
             inner = ", ".join(
                 f"{DETAIL_LABELS.get(k, k.replace('_', ' '))} {_value_words(v)}"
-                for k, v in value.items()
+                for k, v in _in_order(value)
                 if v
             )
             parts.append(f"{label}: {inner or '0'}")
@@ -88,6 +88,16 @@ def detail_words(detail: dict) -> str:
         else:
             parts.append(f"{label}: {_value_words(value)}")
     return "; ".join(parts)
+
+
+def _in_order(detail: dict) -> list:
+    """Known keys in DETAIL_LABELS' order, others by name: PostgreSQL's jsonb does not
+    keep the order the entry was written in."""
+    known = list(DETAIL_LABELS)
+    return sorted(
+        detail.items(),
+        key=lambda item: (known.index(item[0]) if item[0] in known else len(known), item[0]),
+    )
 
 
 def _value_words(value) -> str:
