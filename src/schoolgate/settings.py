@@ -218,7 +218,7 @@ MAILERS = {
             "EMAIL_BACKEND",
             "django.core.mail.backends.smtp.EmailBackend"
             if os.environ.get("EMAIL_HOST")
-            else "django.core.mail.backends.console.EmailBackend",
+            else "schoolgate.outbox.console.EmailBackend",  # links printed whole
         ),
         "OPTIONS": {},
     }

@@ -168,8 +168,8 @@ def test_parent_loses_access_when_their_email_becomes_shared(signed_in, school):
 
     assert_cannot_see(client, school, "amy")
     assert_cannot_see(client, school, "ben")
-    lost("al", "amy", "email now shared with another contact", run)
-    lost("al", "ben", "email now shared with another contact", run)
+    lost("al", "amy", "email now shared with a contact of another family", run)
+    lost("al", "ben", "email now shared with a contact of another family", run)
     # Don's own account, under his old address, lost Dan because his email changed.
     lost("don", "dan", "email changed", run)
 
@@ -243,6 +243,41 @@ def test_a_sync_that_changes_nothing_writes_no_audit(signed_in, school):
     assert not AuditEntry.objects.filter(action__startswith="access.").exists()
 
 
+def test_a_second_parent_joining_the_household_address_keeps_access(signed_in, school):
+    client = signed_in("al")
+
+    # Ann takes Al's address: both have PR for Amy and Ben, so it is one household.
+    change_contact(school.snapshot, "ann", email="al.ash@example.org")
+    resync(school.snapshot)
+
+    assert client.get(pupil_url(school, "amy")).status_code == 200
+    assert client.get(pupil_url(school, "ben")).status_code == 200
+    assert not AuditEntry.objects.filter(action="access.lost", subject="al.ash@example.org")
+
+
+def test_approval_withdrawn_ends_access_at_once(signed_in, school):
+    from schoolgate.accounts.households import approve_shared_email, withdraw_approval
+
+    client = signed_in("al")
+    change_contact(school.snapshot, "don", email="al.ash@example.org")
+    resync(school.snapshot)
+    assert_cannot_see(client, school, "amy")
+    assert not User.objects.get(email="al.ash@example.org").is_active  # no child left
+
+    approve_shared_email(email_key="al.ash@example.org", actor=school.admin)
+
+    al = User.objects.get(email="al.ash@example.org")
+    assert al.is_active  # the account the sync closed opens again
+    client.force_login(al)
+    for pupil in ("amy", "ben", "dan"):
+        assert client.get(pupil_url(school, pupil)).status_code == 200
+
+    withdraw_approval(email_key="al.ash@example.org", actor=school.admin)
+
+    assert_signed_out_for_good(client, school, "dan")
+    assert AuditEntry.objects.filter(action="shared_email.approval_withdrawn").exists()
+
+
 def test_contacts_without_accounts_are_not_audited(client, school, parent_role):
     # No account exists yet: nobody could lose anything.
     change_link(school.snapshot, "amy", "al", parental_responsibility=False)
@@ -261,8 +296,8 @@ def test_automatic_generation_creates_and_invites_new_starters_on_sync(school, p
 
     run = resync(school.snapshot)
 
-    assert User.objects.filter(is_staff=False).count() == 7
-    assert OutboxMessage.objects.filter(template="invitation").count() == 7
+    assert User.objects.filter(is_staff=False).count() == 8
+    assert OutboxMessage.objects.filter(template="invitation").count() == 8
     entry = AuditEntry.objects.get(action="accounts.generated")
     assert entry.actor_label == f"sync {run.pk}"
     # The accounts it made are not reported as access gained.

@@ -21,9 +21,9 @@ def test_generate_prints_the_counts_as_json(school, parent_role):
     printed = json.loads(run("generate", "--mode", "all", "--json"))
 
     assert printed == ALL_COUNTS
-    assert list(printed) == ["created", "existing", "invited", "skipped"]
+    assert list(printed) == ["created", "existing", "invited", "same_account", "skipped"]
     assert list(printed["skipped"]) == ["no_email", "no_pr", "not_primary", "conflict"]
-    assert User.objects.filter(is_staff=False).count() == 7
+    assert User.objects.filter(is_staff=False).count() == 8
 
 
 def test_generate_primary_contacts_only(school, parent_role):
@@ -41,10 +41,29 @@ def test_a_dry_run_changes_nothing_and_needs_no_role(school):
 def test_generate_says_what_it_did(school, parent_role):
     out = run("generate", "--mode", "all")
 
-    assert "7 account(s) created" in out
-    assert "conflict 2" in out
+    assert "8 account(s) created" in out
+    assert "conflict 0" in out
     entry = AuditEntry.objects.get(action="accounts.generated")
     assert entry.actor_label == "command line"
+
+
+def test_a_dry_run_counts_a_household_once_and_only_other_families_as_conflicts(school):
+    from school import change_contact, resync
+
+    # Expected from the rows: the Foxes (one address, PR for Fay both) are one created;
+    # Don Dent given Al Ash's address reaches Dan, Al reaches Amy and Ben: a conflict.
+    change_contact(school.snapshot, "don", email="al.ash@example.org")
+    resync(school.snapshot)
+
+    printed = json.loads(run("generate", "--mode", "all", "--dry-run", "--json"))
+
+    assert printed == {
+        "created": 6,  # ann cara colin gina helen, fox.family once
+        "existing": 0,
+        "invited": 6,
+        "same_account": 1,  # fiona
+        "skipped": {"no_email": 2, "no_pr": 4, "not_primary": 0, "conflict": 2},
+    }
 
 
 def test_generate_without_a_role_fails_with_a_clear_message(school):
@@ -62,6 +81,6 @@ def test_generate_needs_a_known_mode(school, parent_role):
 def test_resend_prints_how_many_were_invited(school, parent_role):
     run("generate", "--mode", "all")
 
-    assert json.loads(run("resend", "--json")) == {"invited": 7}
-    assert OutboxMessage.objects.count() == 14
-    assert "7 parent(s)" in run("resend")
+    assert json.loads(run("resend", "--json")) == {"invited": 8}
+    assert OutboxMessage.objects.count() == 16
+    assert "8 parent(s)" in run("resend")

@@ -9,6 +9,8 @@ from school import (
     CONTACTS,
     PRIMARY_COUNTS,
     PRIMARY_PARENTS,
+    change_contact,
+    change_link,
     resync,
 )
 
@@ -74,7 +76,7 @@ def test_an_email_in_mixed_case_finds_the_same_person(school, parent_role):
 def test_every_contact_of_a_pupil_on_roll_is_counted_once(school, parent_role):
     on_roll = Contact.objects.filter(pupil_links__pupil__on_roll=True).distinct().count()
     for mode, result in preview_generation().items():
-        counted = result.created + result.existing + result.skipped_total
+        counted = result.created + result.existing + result.same_account + result.skipped_total
         assert counted == on_roll, mode
 
 
@@ -93,11 +95,12 @@ def test_generating_again_creates_nothing(school, parent_role):
 
     assert second.as_dict() == {
         "created": 0,
-        "existing": 7,
+        "existing": 8,
         "invited": 0,
+        "same_account": 1,
         "skipped": ALL_COUNTS["skipped"],
     }
-    assert OutboxMessage.objects.count() == 7
+    assert OutboxMessage.objects.count() == 8
 
 
 def test_generating_again_creates_accounts_for_new_starters_only(school, parent_role):
@@ -111,9 +114,9 @@ def test_generating_again_creates_accounts_for_new_starters_only(school, parent_
 
     result = generate_accounts(mode="all")
 
-    assert (result.created, result.existing, result.invited) == (1, 7, 1)
+    assert (result.created, result.existing, result.invited) == (1, 8, 1)
     assert OutboxMessage.objects.filter(to="ian.ives@example.org").count() == 1
-    assert OutboxMessage.objects.count() == 8
+    assert OutboxMessage.objects.count() == 9
     # Ann's existing account now also sees the new sibling, with no new invitation.
     ann = User.objects.get(email="ann.ash@example.org")
     assert school.pupils["amy"] in pupils_visible_to(ann)
@@ -131,7 +134,7 @@ def test_refuses_without_a_parent_role_and_changes_nothing(school):
 def test_accounts_and_invitations_roll_back_together(school, parent_role):
     with pytest.raises(RuntimeError), transaction.atomic():
         generate_accounts(mode="all")
-        assert OutboxMessage.objects.count() == 7
+        assert OutboxMessage.objects.count() == 8
         raise RuntimeError("the caller's transaction fails after generating")
 
     assert not parent_emails()
@@ -160,21 +163,112 @@ def test_a_staff_member_who_is_a_contact_keeps_one_account(school, parent_role):
 
     result = generate_accounts(mode="all")
 
-    assert (result.created, result.existing) == (6, 1)
+    assert (result.created, result.existing) == (7, 1)
     assert User.objects.filter(email="helen.hunt@example.org").count() == 1
     assert not OutboxMessage.objects.filter(to="helen.hunt@example.org").exists()
     assert list(pupils_visible_to(staff)) == [school.pupils["hal"]]
     assert not staff.groups.exists()  # staff keep the roles they have
 
 
-def test_a_shared_email_is_never_merged(school, parent_role):
+def test_a_household_sharing_one_email_gets_one_account(school, parent_role):
     result = generate_accounts(mode="all")
 
-    assert result.skipped["conflict"] == 2
-    assert not User.objects.filter(email="fox.family@example.org").exists()
-    # Even an account made by hand with that address sees neither family's child.
-    someone = User.objects.create_user("fox.family@example.org", "x")
+    # Fred and Fiona Fox: one address, both with PR for Fay only.
+    assert (result.created, result.same_account, result.skipped["conflict"]) == (8, 1, 0)
+    fox = User.objects.get(email="fox.family@example.org")
+    assert (fox.first_name, fox.last_name) == ("Fred", "Fox")  # the first contact's name
+    assert list(pupils_visible_to(fox)) == [school.pupils["fay"]]
+    assert OutboxMessage.objects.filter(to="fox.family@example.org").count() == 1
+
+
+def test_an_email_shared_across_families_is_held_back(school, parent_role):
+    # Don Dent (PR for Dan) gets Ann Ash's address (PR for Amy and Ben).
+    change_contact(school.snapshot, "don", email="Ann.Ash@example.org")
+    resync(school.snapshot)
+
+    result = generate_accounts(mode="all")
+
+    assert result.skipped["conflict"] == 2  # ann and don
+    assert (result.created, result.same_account) == (6, 1)
+    assert not User.objects.filter(email="ann.ash@example.org").exists()
+    # Even an account made by hand with that address sees neither family's children.
+    someone = User.objects.create_user("ann.ash@example.org", "x")
     assert not pupils_visible_to(someone).exists()
+
+
+def test_a_contact_without_pr_adds_nothing_to_a_shared_account(school, parent_role):
+    # Steve (no PR, Cal) and Grace Gray (no PR, Gus) take the Foxes' address.
+    change_contact(school.snapshot, "steve", email="fox.family@example.org")
+    change_contact(school.snapshot, "gran", email="fox.family@example.org")
+    resync(school.snapshot)
+
+    result = generate_accounts(mode="all")
+
+    assert result.skipped["conflict"] == 0
+    fox = User.objects.get(email="fox.family@example.org")
+    assert list(pupils_visible_to(fox)) == [school.pupils["fay"]]
+
+
+def test_a_court_order_on_one_of_a_household_holds_the_address_back(school, parent_role):
+    change_link(school.snapshot, "fay", "fiona", court_order=True)
+    resync(school.snapshot)
+
+    result = generate_accounts(mode="all")
+
+    # Fiona's PR for Fay no longer counts, so the two reach different pupils.
+    assert result.skipped["conflict"] == 1  # fred; fiona has no usable PR left
+    assert result.skipped["no_pr"] == 5
+    assert not User.objects.filter(email="fox.family@example.org").exists()
+
+
+def test_primary_mode_gives_the_household_the_pupils_one_of_them_is_priority_1_for(
+    school, parent_role
+):
+    # Fiona is priority 1 for a new pupil, Fox Junior; Fred has PR for both as well.
+    snapshot = school.snapshot
+    snapshot.pupils["P-FIN"] = PupilRow("P-FIN", "Finn", "Fox", "A109", year_group=7)
+    snapshot.links[("P-FIN", "C-FIONA")] = LinkRow("P-FIN", "C-FIONA", "PAM", True, 1)
+    snapshot.links[("P-FIN", "C-FRED")] = LinkRow("P-FIN", "C-FRED", "PAF", True, 2)
+    resync(snapshot)
+
+    result = generate_accounts(mode="primary")
+
+    assert (result.created, result.same_account) == (4, 1)
+    fox = User.objects.get(email="fox.family@example.org")
+    assert {p.mis_id for p in pupils_visible_to(fox)} == {"P-FAY", "P-FIN"}
+
+
+def test_the_office_approves_one_account_for_two_families_until_the_data_changes(
+    school, parent_role
+):
+    from schoolgate.accounts.households import NotHeldBack, approve_shared_email
+
+    change_contact(school.snapshot, "don", email="ann.ash@example.org")
+    resync(school.snapshot)
+    with pytest.raises(NotHeldBack):
+        approve_shared_email(email_key="fox.family@example.org", actor=school.admin)
+
+    approve_shared_email(email_key="ann.ash@example.org", actor=school.admin, reason="checked")
+
+    entry = AuditEntry.objects.get(action="shared_email.approved")
+    assert (entry.subject, entry.actor, entry.reason) == (
+        "ann.ash@example.org",
+        school.admin,
+        "checked",
+    )
+    assert entry.detail == {"contacts": ["Mr Don Dent", "Mrs Ann Ash"]}
+    result = generate_accounts(mode="all")
+    assert (result.skipped["conflict"], result.created, result.same_account) == (0, 7, 2)
+    shared = User.objects.get(email="ann.ash@example.org")
+    assert {p.mis_id for p in pupils_visible_to(shared)} == {"P-AMY", "P-BEN", "P-DAN"}
+
+    resync(school.snapshot)  # the same data: the decision holds
+    assert {p.mis_id for p in pupils_visible_to(shared)} == {"P-AMY", "P-BEN", "P-DAN"}
+
+    change_link(school.snapshot, "dan", "don", priority=3)  # the data changed: asked again
+    resync(school.snapshot)
+    assert not pupils_visible_to(shared).exists()
+    assert generate_accounts(mode="all", dry_run=True).skipped["conflict"] == 2
 
 
 def test_existing_parent_accounts_missing_from_the_role_are_added(school, parent_role):
@@ -226,4 +320,4 @@ def test_a_role_chosen_later_is_used_for_new_starters(school, parent_role):
 
     generate_accounts(mode="all")
 
-    assert User.objects.filter(groups=other).count() == 7
+    assert User.objects.filter(groups=other).count() == 8

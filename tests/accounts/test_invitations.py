@@ -102,12 +102,17 @@ def test_resend_goes_to_parents_who_have_never_signed_in_and_still_qualify(schoo
 
     invited = resend_invitations(actor=school.admin)
 
-    expected = {"colin.cole@example.org", "don.dent@example.org", "gina.gray@example.org"}
-    assert invited == 3
+    expected = {
+        "colin.cole@example.org",
+        "don.dent@example.org",
+        "gina.gray@example.org",
+        "fox.family@example.org",  # Fred and Fiona Fox's one household account
+    }
+    assert invited == 4
     assert set(OutboxMessage.objects.values_list("to", flat=True)) == expected
     assert set(never_signed_in_parents().values_list("email", flat=True)) == expected
     entry = AuditEntry.objects.get(action="accounts.invitations_resent")
-    assert entry.detail == {"invited": 3}
+    assert entry.detail == {"invited": 4}
 
 
 def test_resending_gives_a_fresh_link_and_time(school, parent_role):
@@ -127,12 +132,13 @@ def test_invitations_reach_a_real_smtp_server_with_both_parts(school, parent_rol
 
     counts = sending.drain()
 
-    assert counts["sent"] == 3
+    assert counts["sent"] == 4
     received = {m.rcpt_tos[0]: m for m in smtp_server.messages}
     assert set(received) == {
         "ann.ash@example.org",
         "cara.cole@example.org",
         "gina.gray@example.org",
+        "fox.family@example.org",  # Fred is priority 1 for Fay
     }
     ann = received["ann.ash@example.org"]
     assert ann.message["From"] == "Office <office@school.example>"

@@ -223,8 +223,68 @@ def test_a_failing_test_email_says_why_and_is_not_retried_later(client, office):
         follow=True,
     )
 
-    assert "could not be sent: ConnectionRefusedError" in response.content.decode()
+    html = response.content.decode()
+    assert "could not be sent: Could not connect to 127.0.0.1:" in html
+    assert "ConnectionRefusedError" not in html
     assert OutboxMessage.objects.get().status == OutboxMessage.Status.FAILED
+
+
+def test_a_new_mail_server_that_fails_its_test_is_not_saved(client, office, smtp_server):
+    # The school sends through a server that works...
+    school_mail_at(smtp_server)
+    before = get_addon_settings()
+    dead_port = free_port()
+
+    # ...and someone types a server where nothing answers, then tests it.
+    response = client.post(
+        URL,
+        form_data(
+            smtp_host="127.0.0.1",
+            smtp_port=str(dead_port),
+            smtp_use_tls=None,
+            from_email="new@school.example",
+            school_name="Renamed School",
+            action="test",
+        ),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in html
+    assert f"Could not connect to 127.0.0.1:{dead_port}: nothing answered there." in html
+    assert "Your previous email settings are kept." in html
+    after = get_addon_settings()
+    assert (after.smtp_host, after.smtp_port, after.from_email) == (
+        before.smtp_host,
+        before.smtp_port,
+        before.from_email,
+    )
+    assert after.school_name == "Renamed School"  # what is not about mail is saved
+    assert not OutboxMessage.objects.exists()  # nothing was sent or queued
+
+
+def test_mail_errors_are_said_in_words():
+    import smtplib
+    import socket
+    import ssl
+
+    from schoolgate.addons.services import describe_mail_error
+
+    def words(error):
+        return describe_mail_error(error, host="mail.example", port=587)
+
+    assert words(ConnectionRefusedError(111, "Connection refused")) == (
+        "Could not connect to mail.example:587: nothing answered there."
+    )
+    assert words(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad")) == (
+        "mail.example:587 refused the user name or password."
+    )
+    assert words(ssl.SSLError("wrong version number")).startswith(
+        "The secure connection (TLS) to mail.example:587 failed"
+    )
+    assert words(socket.gaierror(-2, "Name or service not known")) == (
+        "There is no mail server called mail.example: check its name."
+    )
 
 
 def test_navigation_shows_add_ons_only_with_the_permission(client, office):

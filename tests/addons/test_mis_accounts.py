@@ -35,12 +35,13 @@ def test_the_page_shows_what_each_choice_would_create(admin_client, parent_role)
 
     assert response.status_code == 200
     html = response.text
-    assert figures(html, "New accounts that would be created") == (7, 3)
+    assert figures(html, "New accounts that would be created") == (8, 4)
     assert figures(html, "Contacts who already have an account") == (0, 0)
     assert figures(html, "no parental responsibility") == (4, 4)
     assert figures(html, "no valid email address") == (2, 2)
-    assert figures(html, "shared with another contact") == (2, 2)
-    assert figures(html, "not a priority 1 contact") == (0, 4)
+    assert figures(html, "share one account with their household") == (1, 0)
+    assert figures(html, "shared with another family") == (0, 0)
+    assert figures(html, "not a priority 1 contact") == (0, 5)
     assert not User.objects.filter(is_staff=False).exists()  # looking changes nothing
 
 
@@ -53,7 +54,7 @@ def test_the_page_explains_the_process_and_its_consequences(admin_client, parent
     assert "leave their email address out" in html
     assert "MIS Parent" in html  # the role accounts go into
     assert 'id="email-sender"' in html  # who parents will see the email from
-    for slug in ("pr-no-email", "invalid-email", "shared-email", "pupils-no-account-primary"):
+    for slug in ("pr-no-email", "invalid-email", "shared-email", "not-primary"):
         assert reverse("mis:dashboard-list", args=[slug]) in html
     assert "Generate Contact Accounts" in html
 
@@ -70,32 +71,76 @@ def test_the_mode_defaults_to_the_schools_setting(admin_client, parent_role):
 
 
 def test_generate_contact_accounts_creates_and_invites(admin_client, parent_role):
-    response = admin_client.post(URL, {"action": "generate", "mode": "all"}, follow=True)
+    response = admin_client.post(
+        URL, {"action": "generate", "mode": "all", "confirm": "yes"}, follow=True
+    )
 
     assert response.redirect_chain == [(URL, 302)]
-    assert "7 accounts were created" in response.text
-    assert User.objects.filter(is_staff=False).count() == 7
-    assert OutboxMessage.objects.filter(template="invitation").count() == 7
+    assert "8 accounts were created" in response.text
+    assert User.objects.filter(is_staff=False).count() == 8
+    assert OutboxMessage.objects.filter(template="invitation").count() == 8
 
 
 def test_a_later_visit_shows_new_starters_and_resend(admin_client, parent_role):
-    admin_client.post(URL, {"action": "generate", "mode": "primary"})
+    admin_client.post(URL, {"action": "generate", "mode": "primary", "confirm": "yes"})
 
     html = admin_client.get(URL).text
 
     assert "New starters" in html
     assert figures(html, "New accounts that would be created") == (4, 0)
-    assert figures(html, "Contacts who already have an account") == (3, 3)
-    assert "Resend invitations (3 parents)" in html
+    assert figures(html, "Contacts who already have an account") == (4, 4)
+    assert "Resend invitations (4 parents)" in html
 
 
 def test_resend_invitations_sends_again_to_who_never_signed_in(admin_client, parent_role):
-    admin_client.post(URL, {"action": "generate", "mode": "primary"})
+    admin_client.post(URL, {"action": "generate", "mode": "primary", "confirm": "yes"})
 
-    response = admin_client.post(URL, {"action": "resend"}, follow=True)
+    response = admin_client.post(URL, {"action": "resend", "confirm": "yes"}, follow=True)
 
-    assert "sent again to 3 parents" in response.text
-    assert OutboxMessage.objects.filter(template="invitation").count() == 6
+    assert "sent again to 4 parents" in response.text
+    assert OutboxMessage.objects.filter(template="invitation").count() == 8
+
+
+def test_generate_first_shows_who_would_be_emailed_and_sends_nothing(admin_client, parent_role):
+    response = admin_client.post(URL, {"action": "generate", "mode": "primary"})
+
+    assert response.status_code == 200
+    html = response.text
+    assert "Check before creating accounts" in html
+    assert "4 accounts will be created and 4 people will be emailed" in html
+    assert "Who gets an account: Primary contacts only" in html
+    # The four people, from the rows: Ann, Cara, Gina and the Foxes' one address.
+    for email in ("ann.ash@example.org", "cara.cole@example.org", "gina.gray@example.org"):
+        assert email in html
+    assert html.count("fox.family@example.org") == 1
+    assert "al.ash@example.org" not in html  # priority 2
+    assert 'name="confirm" value="yes"' in html
+    assert not User.objects.filter(is_staff=False).exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_resend_first_shows_who_would_be_emailed_and_sends_nothing(admin_client, parent_role):
+    admin_client.post(URL, {"action": "generate", "mode": "primary", "confirm": "yes"})
+    before = OutboxMessage.objects.count()
+
+    html = admin_client.post(URL, {"action": "resend"}).text
+
+    assert "4 parents who have never signed in will be emailed" in html
+    assert "gina.gray@example.org" in html
+    assert OutboxMessage.objects.count() == before
+
+
+def test_counts_have_thousands_separators(admin_client, parent_role):
+    from django.test import RequestFactory
+
+    from schoolgate.addons.mis_accounts import _confirm
+
+    people = [(f"p{n}@example.org", f"Parent {n}") for n in range(1234)]
+    request = RequestFactory().post(URL)
+    request.user = User.objects.get(email="admin@school.example")
+    html = _confirm(request, action="resend", people=people).content.decode()
+    assert "1,234 parents who have never signed in" in html
+    assert "And 1,034 more people." in html
 
 
 def test_generate_without_a_role_refuses_and_links_to_the_settings(admin_client):

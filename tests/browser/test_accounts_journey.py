@@ -128,6 +128,11 @@ def test_office_generates_accounts_and_a_parent_signs_in_until_the_mis_takes_a_c
     assert 0 < primary_only < all_contacts
     page.get_by_label("Primary contacts only").check()
     page.get_by_role("button", name="Generate Contact Accounts").click()
+    # No mass email on one click: a page says how many and who, then confirm.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before creating accounts")
+    expect(page.get_by_text(f"{primary_only} accounts will be created")).to_be_visible()
+    office.check("mis-accounts-confirm", phone=False)
+    page.get_by_role("button", name="Create the accounts and send the emails").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         f"{primary_only} accounts were created"
     )

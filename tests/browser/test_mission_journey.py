@@ -255,6 +255,8 @@ def test_the_whole_mission_as_people_would_walk_it(visit, visit_at, smtp_server,
     assert primary_only == int(primary_figure)  # as the Data Dashboard said
     page.get_by_label("Primary contacts only").check()
     page.get_by_role("button", name="Generate Contact Accounts").click()
+    # No mass email on one click: a page says how many and who, then confirm.
+    page.get_by_role("button", name="Create the accounts and send the emails").click()
     expect(success_banner(page)).to_contain_text(f"{primary_only} accounts were created")
     office.check("mission-mis-accounts-generated")
 
@@ -385,6 +387,8 @@ def test_the_whole_mission_as_people_would_walk_it(visit, visit_at, smtp_server,
     menu(page, "MIS Accounts").click()
     page.get_by_label("All contacts").check()
     page.get_by_role("button", name="Generate Contact Accounts").click()
+    # No mass email on one click: a page says how many and who, then confirm.
+    page.get_by_role("button", name="Create the accounts and send the emails").click()
     expect(success_banner(page)).to_contain_text("accounts were created")
     run_the_worker()
     (other_link,) = PupilContact.objects.filter(

@@ -538,3 +538,15 @@ def test_a_teacher_away_all_evening_is_no_longer_offered_to_parents(school, even
 
     offered = availability.bookable_teachers(evening=evening, pupil_ids=[school.amy.pk])
     assert mia.pk not in offered[school.amy.pk] and offered[school.amy.pk]
+
+
+def test_the_absence_forms_teachers_are_listed_by_name(school, evening):
+    from schoolgate.evenings.models import EveningTeacher
+    from schoolgate.evenings.web.staff.absence_forms import AbsenceForm
+
+    form = AbsenceForm(evening=evening)
+    listed = [teacher.staff for teacher in form.fields["teacher"].queryset]
+
+    staff = [t.staff for t in EveningTeacher.objects.filter(evening=evening, removed=False)]
+    assert len(staff) >= 2
+    assert listed == sorted(staff, key=lambda s: (s.surname, s.forename))

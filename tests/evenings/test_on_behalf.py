@@ -514,3 +514,24 @@ def test_after_booking_the_organiser_is_back_on_the_grid_as_they_filtered_it(
 
 def live_appointments(evening):
     return list(Appointment.objects.filter(evening=evening, status__in=Appointment.LIVE))
+
+
+def test_search_finds_a_year_group_by_its_number_and_names_by_any_part(school, office, upcoming):
+    pupils = {
+        school.amy.pk: "Amy",
+        school.ben.pk: "Ben",
+        school.cal.pk: "Cal",
+        school.dan.pk: "Dan",
+    }
+
+    def found(query):
+        page = office.get(url("behalf", upcoming.pk), {"q": query}).text
+        links = {url("behalf-pupil", upcoming.pk, pk): name for pk, name in pupils.items()}
+        return {name for link, name in links.items() if f'href="{link}' in page}
+
+    # From evenings_school's rows: Amy, Cal and Dan are in year 7, Ben in year 9.
+    assert found("7") == {"Amy", "Cal", "Dan"}
+    assert found("Year 7") == found("Y7") == {"Amy", "Cal", "Dan"}
+    assert found("9") == {"Ben"}
+    assert found("as") == {"Amy", "Ben"}  # part of a surname
+    assert found("7 as") == {"Amy"}

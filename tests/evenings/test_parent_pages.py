@@ -261,6 +261,12 @@ def test_manual_booking_holds_the_times_then_confirms_them_with_a_message(client
     after = client.get(response.url)
     assert "Your 2 appointments are booked." in text(after)
     assert "govuk-notification-banner--success" in after.text
+    # The held page is never cached, and Back to it after confirming says they are booked.
+    assert "no-store" in page["Cache-Control"]
+    back = client.get(url("hold", upcoming.pk, hold.pk), follow=True)
+    assert back.redirect_chain == [(url("evening", upcoming.pk), 302)]
+    assert "These are booked: you confirmed them already." in text(back)
+    assert "Held" not in text(back).split("These are booked")[1][:40]
     assert "16:30–16:40: Amy Ash with Ms M Maths Change" in text(after)
 
 
@@ -312,7 +318,9 @@ def test_a_clash_between_my_own_picks_is_refused(client, school, upcoming):
     )
 
     assert response.status_code == 409
-    assert "Two of the chosen times overlap" in text(response)
+    # Both named, so the parent knows which to change (the school's staff rows).
+    said = text(response)
+    assert "17:00 with Ms M Maths and 17:00 with Mr S Science overlap" in said
     assert not Appointment.objects.filter(parent=school.ann).exists()
 
 
@@ -393,6 +401,29 @@ def test_an_expired_hold_says_so_and_offers_to_choose_again(client, school, upco
         assert "Your held times have run out" in text(response)
         assert f'href="{url("evening", upcoming.pk)}"' in response.text
     assert not Appointment.objects.filter(status="confirmed").exists()
+
+
+def test_messages_typed_before_a_hold_lapses_are_kept_for_the_next_hold(
+    client, school, upcoming, settings
+):
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, upcoming, school, "S-MIA")
+    settings.HOLD_SECONDS = 0
+    hold = hold_through_the_grid(client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 0)})
+    (held,) = Appointment.objects.filter(hold=hold)
+
+    lapsed = client.post(url("confirm", upcoming.pk, hold.pk), {f"message-{held.pk}": MESSAGE})
+
+    assert lapsed.status_code == 410
+    assert "What you wrote to the teachers is kept" in text(lapsed)
+    settings.HOLD_SECONDS = 120
+    again = hold_through_the_grid(
+        client, upcoming, {amy_mia: at(upcoming, school, "S-MIA", 16, 30)}
+    )
+    page = client.get(url("hold", upcoming.pk, again.pk))
+    assert MESSAGE in page.text  # filled in, not typed again
+    until = timezone.localtime(again.expires_at)
+    assert f"Confirm by {until:%H:%M}." in text(page)  # beside the message boxes
 
 
 def test_letting_go_frees_the_times_for_others(client, school, upcoming):
@@ -753,3 +784,30 @@ def test_with_separate_meetings_each_parent_books_their_own(client, school):
         and "16:30–16:40: Dan Dee with Ms M Maths Change" in both
         and "Booked by You" in both
     )
+
+
+def test_with_one_day_only_the_parent_chooses_the_day_first(client, school):
+    from schoolgate.addons.selectors import get_addon_settings
+
+    addon = get_addon_settings()
+    addon.one_day_only = True
+    addon.save()
+    first = timezone.localdate() + timedelta(days=10)
+    second = first + timedelta(days=2)
+    tue = datetime(first.year, first.month, first.day, 16, 0, tzinfo=LONDON)
+    thu = datetime(second.year, second.month, second.day, 16, 0, tzinfo=LONDON)
+    evening = upcoming_evening(
+        school, days=[(tue, tue.replace(hour=19)), (thu, thu.replace(hour=19))]
+    )
+    client.force_login(school.ann)
+    amy_mia = key(school.amy, evening, school, "S-MIA")
+
+    first_visit = client.get(url("manual", evening.pk), {"teacher": amy_mia})
+    assert "Choose the day first" in text(first_visit)
+    assert 'id="times"' not in first_visit.text  # no times before the day is chosen
+    days = list(evening.days.order_by("starts_at"))
+    chosen = client.get(url("manual", evening.pk), {"teacher": amy_mia, "day": days[1].pk})
+    thursday_slots = set(Slot.objects.filter(day=days[1]).values_list("pk", flat=True).iterator())
+    offered = {int(pk) for pk in re.findall(r'type="radio" value="(\d+)"', chosen.text)}
+    assert offered and offered <= thursday_slots  # only that day's times
+    assert f"These are the times on {thu:%A} {thu.day} {thu:%B}" in text(chosen)

@@ -189,6 +189,9 @@ def test_demo_run_twice_keeps_the_school_and_three_sign_ins(settings, tmp_path):
     assert admin.is_superuser and admin.is_staff and admin.check_password(DEMO_PASSWORD)
     teacher = User.objects.get(email__endswith="@example.org")
     assert teacher.is_staff and not teacher.is_superuser
+    # The Roles page and the user list show the roles they really have.
+    assert [g.name for g in admin.groups.all()] == ["Administrators"]
+    assert [g.name for g in teacher.groups.all()] == ["Teachers"]
     assert Staff.objects.get(email_key=teacher.email).groups.filter(kind="class").count() >= 2
     parent = User.objects.get(is_staff=False)
     assert parent.check_password(DEMO_PASSWORD)

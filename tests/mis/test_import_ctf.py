@@ -307,7 +307,19 @@ def test_truncated_xml_is_a_problem_with_its_line():
 
     assert problem.file == "truncated.xml"
     assert problem.line == 20
-    assert "not well formed" in problem.message
+    assert problem.message.startswith("the file ends early or is damaged at column")
+    assert "StartTag" not in problem.message
+
+
+def test_a_file_cut_short_in_a_tag_says_it_ends_early(tmp_path):
+    whole = (CTF / "truncated.xml").read_text(encoding="utf-8")
+    cut = tmp_path / "cut.xml"
+    cut.write_text(whole[: whole.index("<", 200) + 1], encoding="utf-8")  # ends on a "<"
+
+    (problem,) = problems_of(cut)
+
+    assert "ends early or is damaged" in problem.message
+    assert "invalid element name" not in problem.message
 
 
 def test_latin1_bytes_in_a_utf8_file_are_a_problem_with_their_line():

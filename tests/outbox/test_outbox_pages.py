@@ -74,6 +74,59 @@ def test_message_page_shows_the_text_with_links_hidden(client, viewer):
     assert "Retry now" not in page
 
 
+def test_in_the_demo_the_message_is_readable_in_full_with_its_links(client, viewer, settings):
+    settings.DEBUG = True
+    shown = message("sent")
+
+    page = client.get(reverse("outbox:detail", args=[shown.pk])).content.decode()
+
+    assert '<a href="https://x.example/set/abc"' in page
+    assert "(link hidden)" not in page
+    assert "This is a demo (DEBUG is on)" in page
+
+
+def test_the_console_prints_each_email_with_its_links_whole():
+    import io
+
+    from django.core.mail import EmailMultiAlternatives
+
+    from schoolgate.outbox.console import EmailBackend
+
+    link = "http://127.0.0.1:8101/accounts/set-password/" + "MTIz/" + "d" * 90 + "/"
+    email = EmailMultiAlternatives(
+        "Set your password",
+        f"Hello Ann,\n\nOpen {link} to set it.\n",
+        "s@x.example",
+        ["a@x.example"],
+    )
+    email.attach_alternative(f"<p><a href='{link}'>Set it</a> – café</p>", "text/html")
+    stream = io.StringIO()
+
+    EmailBackend(stream=stream).send_messages([email])
+
+    printed = stream.getvalue()
+    assert f"Open {link} to set it." in printed  # no "=\n" soft line breaks
+    assert "Subject: Set your password" in printed and "To: a@x.example" in printed
+
+
+def test_the_dev_server_address_and_site_url_follow_the_port():
+    from schoolgate.core.management.commands.dev import serve_address
+
+    assert serve_address("8101") == "127.0.0.1:8101"
+    assert serve_address("0.0.0.0:8101") == "0.0.0.0:8101"
+
+
+def test_scripts_run_refuses_a_port_that_is_not_a_number():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run"
+    done = subprocess.run([script, "80x"], capture_output=True, text=True, timeout=30)
+
+    assert done.returncode == 2
+    assert "the port must be a number from 1 to 65535, not '80x'" in done.stderr
+
+
 def test_unknown_message_is_404(client, viewer):
     assert client.get(reverse("outbox:detail", args=[999999])).status_code == 404
     # Retrying needs its own capability, checked before any message is looked up.

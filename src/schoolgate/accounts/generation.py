@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schoolgate.accounts.access import ALL, MODES, PRIMARY, qualifying_links, shared_email_keys
+from schoolgate.accounts.access import ALL, MODES, PRIMARY, held_back_email_keys, qualifying_links
 from schoolgate.accounts.audit import record
 from schoolgate.accounts.invitations import queue_invitations
 from schoolgate.accounts.models import User
@@ -46,6 +46,9 @@ class GenerationResult:
     created: int = 0
     existing: int = 0
     invited: int = 0
+    # Qualifying contacts whose email another qualifying contact already counted
+    # (one household, or an address the office approved): they share that account.
+    same_account: int = 0
     skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_REASONS, 0))
     dry_run: bool = False
 
@@ -58,6 +61,7 @@ class GenerationResult:
             "created": self.created,
             "existing": self.existing,
             "invited": self.invited,
+            "same_account": self.same_account,
             "skipped": dict(self.skipped),
         }
 
@@ -137,6 +141,16 @@ def preview_generation(*, modes: tuple[str, ...] = MODES) -> dict[str, Generatio
     return {mode: plan.public() for mode, plan in plans.items()}
 
 
+def accounts_to_create(*, mode: str) -> list[tuple[str, str]]:
+    """(email, name) of each account generating in `mode` would create now, by email:
+    who would receive an invitation (the office sees it before confirming)."""
+    _check_mode(mode)
+    plan = _plan(modes=(mode,), keep_new=True)[mode]
+    return sorted(
+        (email, f"{forename} {surname}".strip()) for email, forename, surname in plan.new_contacts
+    )
+
+
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
@@ -152,6 +166,7 @@ class _Plan(GenerationResult):
             created=self.created,
             existing=self.existing,
             invited=self.invited,
+            same_account=self.same_account,
             skipped=dict(self.skipped),
             dry_run=self.dry_run,
         )
@@ -165,12 +180,19 @@ def _plan(*, modes: tuple[str, ...], keep_new: bool) -> dict[str, _Plan]:
     qualifying_by_mode = {}
     for mode in modes:
         plan = _Plan(mode=mode)
-        contacts = Contact.objects.filter(
-            pk__in=qualifying_links(mode=mode).values("contact_id")
-        ).values_list("pk", "email_key", "forename", "surname")
+        contacts = (
+            Contact.objects.filter(pk__in=qualifying_links(mode=mode).values("contact_id"))
+            .order_by("pk")
+            .values_list("pk", "email_key", "forename", "surname")
+        )
         qualifying = set()
+        counted = set()  # emails of shared accounts counted already
         for pk, email, forename, surname in contacts.iterator(chunk_size=5000):
             qualifying.add(pk)
+            if email in counted:
+                plan.same_account += 1
+                continue
+            counted.add(email)
             if email in accounts:
                 plan.existing += 1
             else:
@@ -188,7 +210,7 @@ def _count_skipped(plans: dict[str, _Plan], qualifying_by_mode: dict[str, set[in
 
     Who qualifies is decided by qualifying_links alone; this only explains the rest,
     taking the first reason that applies: no_pr, no_email, conflict, not_primary."""
-    shared = set(shared_email_keys().values_list("email_key", flat=True))
+    shared = set(held_back_email_keys().values_list("email_key", flat=True))
     # contact id -> [email key, has usable PR, has usable PR at priority 1]
     contacts: dict[int, list] = {}
     links = PupilContact.objects.filter(pupil__on_roll=True).values_list(

@@ -92,6 +92,27 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
 
 
+class SharedEmailApproval(models.Model):
+    """The office's decision that one email shared across families gets one account.
+
+    It holds while the MIS data of that address is what it was when approved
+    (`fingerprint`, see accounts.access.email_fingerprint); a change asks again."""
+
+    email_key = models.CharField(max_length=254, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    approved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return self.email_key
+
+
 class RoleProfile(models.Model):
     """A role is a Django group; this holds what a group alone cannot say about it."""
 

@@ -4,8 +4,15 @@ number of queries."""
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 
-from schoolgate.accounts.access import qualifying_links
-from schoolgate.accounts.models import AuditEntry, User
+from schoolgate.accounts.access import (
+    USABLE_PR,
+    approved_email_keys,
+    cross_family_email_keys,
+    eligible_links,
+    qualifying_links,
+)
+from schoolgate.accounts.models import AuditEntry, SharedEmailApproval, User
+from schoolgate.mis.models import Contact, Pupil, PupilContact
 
 INVITED = "invited"
 SIGNED_IN = "signed_in"
@@ -85,3 +92,41 @@ def audit_entries(*, subject: str = "", action: str = "") -> QuerySet[AuditEntry
 def audit_actions() -> list[str]:
     """Every action that has been recorded, for the filter."""
     return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def shared_email_detail(email_key: str) -> dict:
+    """One shared address for the office's decision: each contact with the pupils they
+    have usable parental responsibility for, and what one account would see."""
+    contacts = []
+    for contact in Contact.objects.filter(email_key=email_key).order_by("surname", "forename"):
+        links = PupilContact.objects.filter(contact=contact, pupil__on_roll=True).select_related(
+            "pupil"
+        )
+        contacts.append(
+            {
+                "name": contact.display_name,
+                "pupils": [link.pupil.display_name for link in links.filter(USABLE_PR)],
+                "other_links": [link for link in links.exclude(USABLE_PR)],
+            }
+        )
+    would_see = Pupil.objects.filter(
+        pk__in=eligible_links().filter(contact__email_key=email_key).values("pupil_id")
+    ).order_by("legal_surname", "legal_forename")
+    return {
+        "email": email_key,
+        "contacts": contacts,
+        "would_see": [pupil.display_name for pupil in would_see],
+        "cross_family": cross_family_email_keys(email_key=email_key).exists(),
+        "approved": email_key in approved_email_keys(email_key=email_key),
+    }
+
+
+def shared_email_approvals() -> list[dict]:
+    """Every approval given, newest first, and whether the MIS data still matches it."""
+    holding = set(approved_email_keys())
+    return [
+        {"approval": approval, "holds": approval.email_key in holding}
+        for approval in SharedEmailApproval.objects.select_related("approved_by").order_by(
+            "-approved_at"
+        )
+    ]

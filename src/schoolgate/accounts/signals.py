@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from schoolgate.accounts.access import PRIMARY, access_pairs, generation_mode, shared_email_keys
+from schoolgate.accounts.access import (
+    PRIMARY,
+    access_pairs,
+    generation_mode,
+    held_back_email_keys,
+)
 from schoolgate.accounts.generation import generate_accounts
 from schoolgate.accounts.models import AuditEntry, User
 from schoolgate.accounts.orphans import newly_orphaned, update_orphans
@@ -24,7 +29,7 @@ REASONS = {
     "court_order": gettext_noop("court order"),
     "no_contact": gettext_noop("marked no contact"),
     "priority_changed": gettext_noop("priority changed"),
-    "shared": gettext_noop("email now shared with another contact"),
+    "shared": gettext_noop("email now shared with a contact of another family"),
     "other": gettext_noop("no longer qualifies"),
     "new_link": gettext_noop("new link in the MIS"),
     "now_qualifies": gettext_noop(
@@ -114,7 +119,7 @@ def audit_access_changes(
     shared = {
         key
         for chunk in _chunks(emails)
-        for key in shared_email_keys()
+        for key in held_back_email_keys()
         .filter(email_key__in=chunk)
         .values_list("email_key", flat=True)
     }

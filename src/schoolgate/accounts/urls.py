@@ -57,4 +57,6 @@ urlpatterns = [
     path("roles/<int:role_id>/", views.role_detail, name="role"),
     path("staff-accounts/", views.staff_accounts, name="staff-accounts"),
     path("audit/", views.audit_log, name="audit"),
+    path("shared-emails/", views.shared_emails, name="shared-emails"),
+    path("pupils/", views.pupil_lookup, name="pupil-lookup"),
 ]

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from schoolgate.accounts import lockout, otp, selectors, users
-from schoolgate.accounts.audit import record
+from schoolgate.accounts import households, lockout, otp, selectors, users
+from schoolgate.accounts import pupil_lookup as pupil_lookup_selectors
+from schoolgate.accounts.audit import action_words, detail_words, record
 from schoolgate.accounts.forms import (
     AuditFilterForm,
     ChangePasswordForm,
@@ -34,10 +36,18 @@ from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import BUILTIN_ROLES
 from schoolgate.accounts.tasks import send_new_link_if_account, send_reset_if_account
 from schoolgate.accounts.tokens import invitation_token
-from schoolgate.core.access import MANAGE_USERS, READ_AUDIT, capability_required, public, signed_in
+from schoolgate.core.access import (
+    MANAGE_USERS,
+    READ_AUDIT,
+    SEE_MIS_DATA,
+    capability_required,
+    public,
+    signed_in,
+)
 from schoolgate.core.context_processors import school_name
 from schoolgate.core.emails import normalise_email
 from schoolgate.core.ratelimit import Limit, by_address, rate_limited
+from schoolgate.mis.models import Pupil
 
 PER_PAGE = 50
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -476,8 +486,80 @@ def audit_log(request):
         subject=filters.get("subject", ""), action=filters.get("action", "")
     )
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.action_words = action_words(entry.action)
+        entry.detail_words = detail_words(entry.detail)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request, "accounts/audit.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+# Emails shared across families: the office's decision (accounts.households)
+
+
+@capability_required(MANAGE_USERS)
+def shared_emails(request):
+    """Approvals given, whether each still holds, and the form to approve one address."""
+    email_key = (request.GET.get("email") or request.POST.get("email") or "").strip()
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action")
+        if action == "withdraw":
+            households.withdraw_approval(
+                email_key=email_key, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(
+                request,
+                _("%(email)s is held back again: nobody gets its account.") % {"email": email_key},
+            )
+            return redirect("accounts:shared-emails")
+        try:
+            households.approve_shared_email(
+                email_key=email_key, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except households.NotHeldBack as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("One account for %(email)s is approved. It sees the pupils listed.")
+                % {"email": email_key},
+            )
+        return redirect("accounts:shared-emails")
+    return render(
+        request,
+        "accounts/shared_emails.html",
+        {
+            "section": "shared",
+            "form": form,
+            "candidate": selectors.shared_email_detail(email_key) if email_key else None,
+            "approvals": selectors.shared_email_approvals(),
+        },
+    )
+
+
+@capability_required(SEE_MIS_DATA)
+def pupil_lookup(request):
+    """Find a pupil by name or UPN; one pupil's contacts, accounts and sign-ins."""
+    query = (request.GET.get("q") or "").strip()
+    pupil = None
+    if request.GET.get("pupil"):
+        try:
+            pupil = Pupil.objects.get(pk=int(request.GET["pupil"]))
+        except (Pupil.DoesNotExist, ValueError):
+            raise Http404 from None
+    matches = list(pupil_lookup_selectors.find_pupils(query)) if query and pupil is None else []
+    if len(matches) == 1:
+        pupil = matches[0]
+    return render(
+        request,
+        "accounts/pupil_lookup.html",
+        {
+            "query": query,
+            "matches": matches,
+            "pupil": pupil,
+            "contacts": pupil_lookup_selectors.pupil_contacts(pupil) if pupil else [],
+        },
     )

@@ -4,13 +4,19 @@ accounts, and resend invitations. The work is done by accounts.generation."""
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from schoolgate.accounts.access import ALL, PRIMARY
-from schoolgate.accounts.generation import NoParentGroup, generate_accounts, preview_generation
+from schoolgate.accounts.generation import (
+    NoParentGroup,
+    accounts_to_create,
+    generate_accounts,
+    preview_generation,
+)
 from schoolgate.accounts.invitations import never_signed_in_parents, resend_invitations
 from schoolgate.addons.models import AddonSettings
 from schoolgate.addons.selectors import get_addon_settings
@@ -34,19 +40,36 @@ def mis_accounts_page(request):
     addon_settings = get_addon_settings()
     form = GenerateForm(request.POST or None, initial={"mode": addon_settings.generation_mode})
     no_group = False
+    confirmed = request.POST.get("confirm") == "yes"
+    if request.method == "POST" and request.POST.get("action") == "resend" and not confirmed:
+        # No mass email on one click: first say how many and to whom.
+        rows = never_signed_in_parents().order_by("email")
+        people = [
+            (email, f"{first} {last}".strip())
+            for email, first, last in rows.values_list("email", "first_name", "last_name")
+        ]
+        return _confirm(request, action="resend", people=people)
     if request.method == "POST" and request.POST.get("action") == "resend":
         invited = resend_invitations(actor=request.user)
         messages.success(
             request,
             ngettext(
-                "An invitation has been sent again to %(count)d parent who has never signed in.",
-                "Invitations have been sent again to %(count)d parents who have never signed in.",
+                "An invitation has been sent again to %(count)s parent who has never signed in.",
+                "Invitations have been sent again to %(count)s parents who have never signed in.",
                 invited,
             )
-            % {"count": invited},
+            % {"count": intcomma(invited)},
         )
         return redirect("addons:mis-accounts")
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not confirmed:
+        if not addon_settings.parent_group:
+            no_group = True
+        else:
+            mode = form.cleaned_data["mode"]
+            return _confirm(
+                request, action="generate", mode=mode, people=accounts_to_create(mode=mode)
+            )
+    if request.method == "POST" and form.is_valid() and confirmed:
         try:
             result = generate_accounts(mode=form.cleaned_data["mode"], actor=request.user)
         except NoParentGroup:
@@ -72,14 +95,32 @@ def mis_accounts_page(request):
     )
 
 
+SHOWN = 200  # people listed on the confirmation page; the rest are counted
+
+
+def _confirm(request, *, action: str, people: list, mode: str = ""):
+    return render(
+        request,
+        "addons/mis_accounts_confirm.html",
+        {
+            "action": action,
+            "mode": mode,
+            "mode_label": dict(AddonSettings.GenerationMode.choices).get(mode, ""),
+            "count": len(people),
+            "people": people[:SHOWN],
+            "more": max(0, len(people) - SHOWN),
+        },
+    )
+
+
 def _generated_message(result) -> str:
     if not result.created:
         return _("Every contact who qualifies already has an account: none was created.")
     return ngettext(
-        "%(count)d account was created and its invitation is being sent.",
-        "%(count)d accounts were created and their invitations are being sent.",
+        "%(count)s account was created and its invitation is being sent.",
+        "%(count)s accounts were created and their invitations are being sent.",
         result.created,
-    ) % {"count": result.created}
+    ) % {"count": intcomma(result.created)}
 
 
 def _dashboard(slug: str) -> str:
@@ -108,6 +149,15 @@ def _rows(previews: dict) -> list[dict]:
             "links": (),
         },
         {
+            "label": _("Contacts who share one account with their household"),
+            "hint": _(
+                "They share an email address and have parental responsibility for the "
+                "same pupils: the address gets one account, counted once above."
+            ),
+            "values": (all_.same_account, primary.same_account),
+            "links": (),
+        },
+        {
             "label": _("Left out: no parental responsibility in the MIS"),
             "hint": _("Includes contacts whose only links carry a court order or no-contact flag."),
             "values": (all_.skipped["no_pr"], primary.skipped["no_pr"]),
@@ -125,18 +175,13 @@ def _rows(previews: dict) -> list[dict]:
             ),
         },
         {
-            "label": _("Left out: email address shared with another contact"),
+            "label": _("Left out: email address shared with another family"),
             "values": (all_.skipped["conflict"], primary.skipped["conflict"]),
             "links": ((_("Shared email addresses"), _dashboard("shared-email")),),
         },
         {
             "label": _("Left out: not a priority 1 contact"),
             "values": (all_.skipped["not_primary"], primary.skipped["not_primary"]),
-            "links": (
-                (
-                    _("Pupils with no primary contact who could get an account"),
-                    _dashboard("pupils-no-account-primary"),
-                ),
-            ),
+            "links": ((_("Contacts who are not a priority 1 contact"), _dashboard("not-primary")),),
         },
     ]

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from schoolgate.accounts.access import ALL, PRIMARY, qualifying_links, shared_email_keys
+from schoolgate.accounts.access import ALL, PRIMARY, held_back_email_keys, qualifying_links
 from schoolgate.mis.models import (
     Contact,
     Pupil,
@@ -51,10 +51,12 @@ LISTS = {
         DashboardList(
             "shared-email",
             "shared_emails",
-            gettext_lazy("Email addresses shared by two or more contacts"),
+            gettext_lazy("Email addresses shared by different families"),
             gettext_lazy(
-                "One account belongs to one person, so none of these contacts gets an "
-                "account until each has an address of their own."
+                "Contacts who share an address and have parental responsibility for the "
+                "same pupils are one household and share one account. These addresses "
+                "reach different pupils, so nobody gets their account until you correct "
+                "the MIS or approve one account for them."
             ),
         ),
         DashboardList(
@@ -72,6 +74,15 @@ LISTS = {
             gettext_lazy(
                 "Under “primary contacts only”, no priority 1 contact has parental "
                 "responsibility and a valid email address of their own."
+            ),
+        ),
+        DashboardList(
+            "not-primary",
+            "contacts_not_primary",
+            gettext_lazy("Contacts who are not a priority 1 contact"),
+            gettext_lazy(
+                "They have parental responsibility and an email address, but are priority 1 "
+                "for none of their children: under “primary contacts only” they get no account."
             ),
         ),
         DashboardList(
@@ -109,6 +120,12 @@ def _pupils_no_account(mode: str) -> QuerySet[Pupil]:
     return Pupil.objects.filter(on_roll=True).exclude(pk__in=covered)
 
 
+def _not_primary() -> QuerySet[Contact]:
+    """Contacts who would qualify with all contacts, but not with primary ones only."""
+    primary = qualifying_links(mode=PRIMARY).values("contact_id")
+    return _accounts(ALL).exclude(pk__in=primary)
+
+
 def _accounts(mode: str) -> QuerySet[Contact]:
     return Contact.objects.filter(pk__in=qualifying_links(mode=mode).values("contact_id"))
 
@@ -133,9 +150,10 @@ def dashboard_figures() -> dict:
         },
         "contacts_pr_no_email": _pr_no_email().count(),
         "contacts_invalid_email": _invalid_email().count(),
-        "shared_emails": shared_email_keys().count(),
+        "shared_emails": held_back_email_keys().count(),
         "pupils_no_account_all": _pupils_no_account(ALL).count(),
         "pupils_no_account_primary": _pupils_no_account(PRIMARY).count(),
+        "contacts_not_primary": _not_primary().count(),
         "accounts_all": _accounts(ALL).count(),
         "accounts_primary": _accounts(PRIMARY).count(),
     }
@@ -191,6 +209,13 @@ def dashboard_rows(*, slug: str, page: int | str = 1, per_page: int = PER_PAGE) 
         "shared-email": lambda: _shared_page(page, per_page),
         "pupils-no-account-all": lambda: _pupil_page(ALL, page, per_page),
         "pupils-no-account-primary": lambda: _pupil_page(PRIMARY, page, per_page),
+        "not-primary": lambda: _contact_page(
+            _not_primary(),
+            page,
+            per_page,
+            links=qualifying_links(mode=ALL),
+            reason=lambda c: _("Parental responsibility, but not priority 1"),
+        ),
         "accounts-all": lambda: _contact_page(
             _accounts(ALL),
             page,
@@ -247,7 +272,7 @@ def _contact_page(queryset, page, per_page, *, links, reason) -> Page:
 
 
 def _shared_page(page, per_page) -> Page:
-    result = _paginate(shared_email_keys().order_by("email_key"), page, per_page)
+    result = _paginate(held_back_email_keys().order_by("email_key"), page, per_page)
     keys = [row["email_key"] for row in result.object_list]
     contacts = list(Contact.objects.filter(email_key__in=keys).order_by("surname", "forename"))
     pupils = _pupils_by_contact(PupilContact.objects.all(), [c.pk for c in contacts])
@@ -283,7 +308,7 @@ def _pupil_page(mode: str, page, per_page) -> Page:
         links[link.pupil_id].append(link)
     keys = {link.contact.email_key for group in links.values() for link in group}
     shared = set(
-        shared_email_keys().filter(email_key__in=keys - {""}).values_list("email_key", flat=True)
+        held_back_email_keys().filter(email_key__in=keys - {""}).values_list("email_key", flat=True)
     )
     result.object_list = [
         DashboardRow(
@@ -321,7 +346,7 @@ def _why_no_account(links: list[PupilContact], *, mode: str, shared: set[str]) -
         elif not contact.email_key:
             why = _("email address not valid")
         elif contact.email_key in shared:
-            why = _("email address shared with another contact")
+            why = _("email address shared with another family")
         else:  # Only reachable if the data changed between the two queries.
             why = _("not eligible")
         reasons.append(f"{contact.display_name}: {why}")

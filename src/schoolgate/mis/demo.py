@@ -15,11 +15,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from django.contrib.auth.models import Group as Role
 from django.db import transaction
 from django.db.models import Count, Q
 
 from schoolgate.accounts.access import ALL, PRIMARY, qualifying_links
 from schoolgate.accounts.models import User
+from schoolgate.accounts.roles import ADMINISTRATORS, TEACHERS
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis import models as mirror
 from schoolgate.mis.sync import sync_mis
@@ -391,12 +393,14 @@ def set_up_demo(
             last_name="Administrator",
             is_staff=True,
             is_superuser=True,
+            role=ADMINISTRATORS,
         )
         _keep_or_create_user(
             teacher.email_key,
             first_name=teacher.forename,
             last_name=teacher.surname,
             is_staff=True,
+            role=TEACHERS,
         )
         _keep_or_create_user(parent.email_key, first_name=parent.forename, last_name=parent.surname)
     from schoolgate.evenings.demo import set_up_demo_evening  # evenings build on the mirror
@@ -480,15 +484,19 @@ def demo_parent() -> tuple[mirror.Contact | None, list[mirror.Pupil]]:
     return parent, list(children)
 
 
-def _keep_or_create_user(email: str, **fields) -> User:
+def _keep_or_create_user(email: str, *, role: str = "", **fields) -> User:
     """The existing account, untouched; or a new one with the demo password. An account
-    made by account generation and never activated gets the demo password too."""
+    made by account generation and never activated gets the demo password too. A staff
+    sign-in is put in its built-in role, so that the Roles page and the user list show
+    the role the person really has (and its permissions apply)."""
     user = User.objects.filter(email=normalise_email(email)).first()
     if user is None:
-        return User.objects.create_user(email, DEMO_PASSWORD, **fields)
-    if not user.has_usable_password():
+        user = User.objects.create_user(email, DEMO_PASSWORD, **fields)
+    elif not user.has_usable_password():
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    if role:
+        user.groups.add(*Role.objects.filter(name=role))
     return user
 
 

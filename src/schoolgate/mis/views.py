@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from schoolgate.core.access import RUN_SYNC, SEE_MIS_DATA, capability_required, has_capability
+from schoolgate.core.access import (
+    MANAGE_USERS,
+    RUN_SYNC,
+    SEE_MIS_DATA,
+    capability_required,
+    has_capability,
+)
 from schoolgate.mis.connectors.pull import (
     DATA_SOURCE_FIELDS,
     check_connection,
@@ -46,6 +52,24 @@ KIND_LABELS = {
     "memberships": gettext_lazy("Group members"),
     "group_teachers": gettext_lazy("Group teachers"),
 }
+FORMAT_LABELS = {
+    "ctf": gettext_lazy("Common Transfer File (CTF)"),
+    "oneroster": gettext_lazy("OneRoster"),
+    "csv": gettext_lazy("pupils and contacts CSV"),
+    "timetable": gettext_lazy("timetable CSV"),
+}
+
+
+def format_label(source_format: str) -> str:
+    """'ctf+timetable' as staff would say it: 'Common Transfer File (CTF) and timetable CSV'."""
+    names = [str(FORMAT_LABELS.get(part, part)) for part in source_format.split("+") if part]
+    if not names:
+        return "–"
+    if len(names) == 1:
+        return names[0]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
 # Dashboard figures shown as numbers that open their list, grouped by what they mean.
 PROBLEM_LISTS = (
     "pr-no-email",
@@ -53,6 +77,7 @@ PROBLEM_LISTS = (
     "shared-email",
     "pupils-no-account-all",
     "pupils-no-account-primary",
+    "not-primary",
 )
 ACCOUNT_LISTS = ("accounts-all", "accounts-primary")
 
@@ -90,7 +115,14 @@ def dashboard_list(request, slug):
         "shared" if slug == "shared-email" else "pupil" if slug.startswith("pupils") else "contact"
     )
     return render(
-        request, "mis/dashboard_list.html", {"list": LISTS[slug], "page": page, "kind": kind}
+        request,
+        "mis/dashboard_list.html",
+        {
+            "list": LISTS[slug],
+            "page": page,
+            "kind": kind,
+            "can_approve": kind == "shared" and has_capability(request.user, MANAGE_USERS),
+        },
     )
 
 
@@ -192,6 +224,7 @@ def sync_report(request, run_id, *, refused: str = ""):
         {
             "run": run,
             "started_by": started_by_label(run),
+            "format": format_label(run.source_format),
             "duration": duration_label(run.duration_ms),
             "counts": [] if run.unchanged else counts,
             "hold": run.hold.get("counts") if held else None,

@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,10 +47,18 @@ def message_detail(request, message_id):
     can_retry = message.status == OutboxMessage.Status.FAILED and request.user.has_perm(
         RETRY_OUTBOX
     )
+    # In the demo (DEBUG) the outbox is the mail catcher: made-up people, so links are
+    # shown whole for the person trying it to follow. On a real site they stay hidden.
+    demo = settings.DEBUG
     return render(
         request,
         "outbox/detail.html",
-        {"message": message, "body_text": hide_links(message.body_text), "can_retry": can_retry},
+        {
+            "message": message,
+            "body_text": message.body_text if demo else hide_links(message.body_text),
+            "demo": demo,
+            "can_retry": can_retry,
+        },
     )
 
 

@@ -310,13 +310,22 @@ def _check_among_themselves(evening: Evening, wanted: list[Wanted]) -> None:
     gap = timedelta(minutes=evening.travel_gap_minutes)
     spans = [busy_span(w.starts_at, w.ends_at, w.teacher, w.method) for w in wanted]
     for i, first in enumerate(spans):
-        for second in spans[i + 1 :]:
+        for j, second in enumerate(spans[i + 1 :], start=i + 1):
             if not planner.apart(first, second, gap=gap):
+                one, other = sorted((wanted[i], wanted[j]), key=lambda w: w.starts_at)
+                # Name the two, so the parent knows which one to change.
                 raise Clash(
                     _(
-                        "Two of the chosen times overlap, or leave no time to get from one "
-                        "room to the other."
-                    ),
+                        "%(first_time)s with %(first_teacher)s and %(second_time)s with "
+                        "%(second_teacher)s overlap, or leave no time to get from one room "
+                        "to the other: choose another time for one of them."
+                    )
+                    % {
+                        "first_time": date_format(timezone.localtime(one.starts_at), "H:i"),
+                        "first_teacher": one.teacher.staff,
+                        "second_time": date_format(timezone.localtime(other.starts_at), "H:i"),
+                        "second_teacher": other.teacher.staff,
+                    },
                     clashes=[],
                 )
 

@@ -527,6 +527,17 @@ def _check_document(root, *, name: str) -> None:
         )
 
 
+# What the XML parser says about a file that stops in the middle of an element.
+_DAMAGED = (
+    "premature end",
+    "starttag",
+    "endtag",
+    "couldn't find end",
+    "end of data",
+    "expected '>'",
+)
+
+
 def _syntax_problem(error: etree.XMLSyntaxError, *, name: str) -> Problem:
     message = _LXML_WHERE.sub("", error.msg or str(error))
     column = error.position[1] if error.position else None
@@ -538,6 +549,12 @@ def _syntax_problem(error: etree.XMLSyntaxError, *, name: str) -> Problem:
         ) % {"column": column}
     elif "no element found" in lowered or "document is empty" in lowered:
         text = _("the file is empty")
+    elif any(sign in lowered for sign in _DAMAGED):
+        # A file cut short (a download or copy that stopped) ends inside a tag.
+        text = _(
+            "the file ends early or is damaged at column %(column)s of this line: export "
+            "it from the MIS again and sync the new file"
+        ) % {"column": column}
     else:
         text = _("the XML is not well formed (column %(column)s): %(detail)s") % {
             "column": column,

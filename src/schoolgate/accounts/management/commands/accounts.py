@@ -63,6 +63,7 @@ def _summary(result) -> str:
     skipped = ", ".join(f"{reason} {n:,}" for reason, n in result.skipped.items())
     return (
         f"{result.mode} contacts: {result.created:,} account(s) {would}created, "
-        f"{result.existing:,} already exist(s), {result.invited:,} invitation(s) {would}queued; "
+        f"{result.existing:,} already exist(s), {result.invited:,} invitation(s) {would}queued, "
+        f"{result.same_account:,} contact(s) sharing a household's account; "
         f"left out: {skipped}."
     )

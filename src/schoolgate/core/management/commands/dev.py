@@ -1,3 +1,4 @@
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport, **options):
+        addrport = serve_address(addrport)
+        if not os.environ.get("SITE_URL"):
+            # Links in emails (written by the worker) point where the site is served.
+            os.environ["SITE_URL"] = f"http://{addrport}"
         schoolgate = [sys.executable, "-m", "schoolgate"]
         children = [
             Child("web", [*schoolgate, "runserver", addrport, "--noreload"]),
@@ -26,3 +31,11 @@ class Command(BaseCommand):
         code = Supervisor(children, stop_timeout=10).run()
         if code:
             raise CommandError("Schoolgate could not start: see the messages above.")
+
+
+def serve_address(addrport: str) -> str:
+    """'8101' -> '127.0.0.1:8101'; '0.0.0.0:8101' and '127.0.0.1:8000' as given."""
+    addrport = addrport.strip()
+    if addrport.isdigit():
+        return f"127.0.0.1:{addrport}"
+    return addrport

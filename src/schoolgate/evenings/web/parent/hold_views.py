@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from schoolgate.accounts.decorators import parent_required
@@ -24,7 +25,7 @@ from schoolgate.evenings.web.parent.common import (
     form_errors,
     when_text,
 )
-from schoolgate.evenings.web.parent.forms import MessagesForm
+from schoolgate.evenings.web.parent.forms import MESSAGE_LENGTH, MessagesForm
 from schoolgate.evenings.web.parent.views import no_teacher_page, times_grid_page
 
 
@@ -94,10 +95,12 @@ def hold(request, evening_id):
 
 
 @parent_required
+@never_cache  # Back after confirming asks again, instead of showing a stale "Held" page
 def hold_page(request, evening_id, hold_id):
     evening, _children = selectors.evening_or_404(request.user, evening_id)
     held = selectors.hold_or_404(request.user, evening, hold_id)
     if held.confirmed_at is not None:
+        messages.info(request, _("These are booked: you confirmed them already."))
         return redirect(evening_url(evening))
     return _hold_page(request, evening, held)
 
@@ -107,7 +110,9 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
     appointments = selectors.held_appointments(held, now=now)
     if not appointments:
         return _expired(request, evening)
-    form = form or MessagesForm(appointments=appointments)
+    form = form or MessagesForm(
+        appointments=appointments, initial=_kept_initial(request, appointments)
+    )
     others = selectors.own_busy(evening, request.user, now=now, confirmed_only=True)
     itinerary = sorted(
         [{"appointment": a, "held": True, "message": form[f"message-{a.pk}"]} for a in appointments]
@@ -135,11 +140,39 @@ def _hold_page(request, evening, held, *, form=None, errors=(), status=200):
     )
 
 
-def _expired(request, evening):
-    return render(request, "evenings/parent/expired.html", {"evening": evening}, status=GONE)
+def _expired(request, evening, *, kept: bool = False):
+    return render(
+        request, "evenings/parent/expired.html", {"evening": evening, "kept": kept}, status=GONE
+    )
+
+
+# Messages typed to teachers when a hold lapsed: {"<pupil id>:<teacher id>": text}, kept
+# in the session so the next hold for the same pupil and teacher starts with them.
+KEPT_MESSAGES = "evenings_kept_messages"
+
+
+def _keep_messages(request, held) -> bool:
+    rows = Appointment.objects.filter(hold=held).values_list("pk", "pupil_id", "teacher_id")
+    kept = dict(request.session.get(KEPT_MESSAGES, {}))
+    for pk, pupil_id, teacher_id in rows:
+        text = (request.POST.get(f"message-{pk}") or "").strip()
+        if text:
+            kept[f"{pupil_id}:{teacher_id}"] = text[:MESSAGE_LENGTH]
+    request.session[KEPT_MESSAGES] = kept
+    return bool(kept)
+
+
+def _kept_initial(request, appointments) -> dict:
+    kept = request.session.get(KEPT_MESSAGES, {})
+    return {
+        f"message-{a.pk}": kept[f"{a.pupil_id}:{a.teacher_id}"]
+        for a in appointments
+        if f"{a.pupil_id}:{a.teacher_id}" in kept
+    }
 
 
 @parent_required
+@never_cache
 @require_POST
 def confirm(request, evening_id, hold_id):
     evening, _children = selectors.evening_or_404(request.user, evening_id)
@@ -156,14 +189,14 @@ def confirm(request, evening_id, hold_id):
     now = timezone.now()
     appointments = selectors.held_appointments(held, now=now)
     if not appointments:
-        return _expired(request, evening)
+        return _expired(request, evening, kept=_keep_messages(request, held))
     form = MessagesForm(request.POST, appointments=appointments)
     if not form.is_valid():
         return _hold_page(request, evening, held, form=form)
     try:
         confirmed = booking.confirm_hold(hold=held, parent=request.user, messages=form.messages())
     except HoldExpired:
-        return _expired(request, evening)
+        return _expired(request, evening, kept=_keep_messages(request, held))
     except BookingError as error:
         return _hold_page(
             request,
@@ -173,6 +206,7 @@ def confirm(request, evening_id, hold_id):
             errors=[(error.message, "#itinerary")],
             status=REFUSED,
         )
+    request.session.pop(KEPT_MESSAGES, None)
     messages.success(
         request,
         ngettext(

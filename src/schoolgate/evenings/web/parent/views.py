@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from schoolgate.accounts.decorators import parent_required
+from schoolgate.addons.selectors import get_addon_settings
 from schoolgate.evenings.booking.errors import BookingError
 from schoolgate.evenings.models import Appointment
 from schoolgate.evenings.planning.visits import plan_visit
@@ -121,6 +122,12 @@ def times_grid_page(request, evening, chosen, *, picked=None, errors=(), status=
         picked = {
             f"{a.pupil_id}-{a.teacher_id}": held_slots[a.pk].pk for a in held if a.pk in held_slots
         }
+    days = list(evening.days.order_by("starts_at"))
+    one_day = _one_day(request, days, booked=busy) if len(days) > 1 else None
+    if one_day is not None and one_day["day"] is not None:
+        # One day only: the parent sees that day's times, not times the rule would refuse.
+        for t in times:
+            t.days = [group for group in t.days if group.day.pk == one_day["day"].pk]
     return render(
         request,
         "evenings/parent/manual.html",
@@ -128,13 +135,34 @@ def times_grid_page(request, evening, chosen, *, picked=None, errors=(), status=
             "evening": evening,
             "rows": [(t, picked.get(t.chosen.key)) for t in times],
             "busy": busy,
-            "several_days": evening.days.count() > 1,
+            "one_day": one_day,
+            "several_days": len(days) > 1,
             "method": chosen_method(request, evening),
             "errors": errors,
             "chosen": chosen,
         },
         status=status,
     )
+
+
+def _one_day(request, days, *, booked) -> dict | None:
+    """With "bookings restricted to one day": the day the parent's times must be on (the
+    day of what they booked already, else the day they chose), and the days to choose
+    from. None when the school allows several days."""
+    if not get_addon_settings().one_day_only:
+        return None
+    fixed = next((a.day for a in booked if getattr(a, "day", None) is not None), None)
+    chosen = None
+    if fixed is None:
+        wanted = request.GET.get("day") or request.POST.get("day")
+        chosen = next((day for day in days if str(day.pk) == wanted), None)
+    query = request.GET.copy()
+    query.pop("day", None)
+    return {
+        "day": fixed or chosen,
+        "fixed": fixed is not None,
+        "choices": [(day, f"?{query.urlencode()}&day={day.pk}") for day in days],
+    }
 
 
 @parent_required

@@ -106,6 +106,7 @@ class AbsenceForm(forms.Form):
                     filter=Q(appointments__status=Appointment.Status.CONFIRMED),
                 )
             )
+            .order_by("staff__surname", "staff__forename", "pk")  # found by name
         )
         self.fields["day"].queryset = EveningDay.objects.filter(evening=evening)
         self.fields["day"].label_from_instance = day_label

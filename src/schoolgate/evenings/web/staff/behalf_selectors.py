@@ -1,6 +1,7 @@
 """Reads for booking on a parent's behalf: which pupil, parent, teacher, slot and
 appointment the member of staff may act on (404 otherwise), and a pupil's free times."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,17 +42,24 @@ def parse_id(value) -> int:
     return parse_int_or_404(value)
 
 
+YEAR = re.compile(r"(?:y|yr|year|bl)?(?P<n>\d{1,2})", re.IGNORECASE)
+YEAR_WORDS = {"year", "yr", "blwyddyn", "bl"}
+
+
 def find_pupils(evening: Evening, query: str, *, teacher: EveningTeacher | None = None, limit=50):
     """The evening's pupils whose name (legal or preferred, forename, surname or both)
     or registration group matches `query`, as [(pupil, registration group names)],
-    by surname; with `teacher`, only pupils who may book that teacher."""
-    words = query.split()
+    by surname; with `teacher`, only pupils who may book that teacher. A number is a
+    year group ("7", "Y7", "year 7"); any part of a name matches ("ash" finds Ashby)."""
+    words = [word for word in query.split() if word.casefold() not in YEAR_WORDS]
     if not words:
         return []
     match = Q()
     for word in words:
+        year = YEAR.fullmatch(word)
         match &= (
-            Q(legal_forename__icontains=word)
+            (Q(year_group=int(year["n"])) if year else Q(pk__in=[]))
+            | Q(legal_forename__icontains=word)
             | Q(legal_surname__icontains=word)
             | Q(preferred_forename__icontains=word)
             | Q(preferred_surname__icontains=word)

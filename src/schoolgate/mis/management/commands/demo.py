@@ -55,6 +55,10 @@ class Command(BaseCommand):
         lines += [
             "",
             f"Password for all three: {DEMO_PASSWORD}",
+            "",
+            f"No email leaves this computer: each one is printed here in full, and the "
+            f"administrator reads them all, links included, at {settings.SITE_URL}/staff/outbox/",
+            "",
             "This is a local demo of made-up people with a published password:",
             "never use these sign-ins on a server that holds a real school's data.",
         ]
