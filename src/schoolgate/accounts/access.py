@@ -1,14 +1,20 @@
-"""Who may see which pupil (ARCHITECTURE.md rule 2): derived from the mirror on
-every request, never stored. Every view and query that touches pupils uses these."""
+"""Who may see which pupil (docs/architecture.md): derived from the mirror on every
+request, never stored. Every view and query that touches pupils uses these. The
+mirror queries themselves live in `schoolgate.mis.access`; this module adds the
+school's generation mode and the per-person checks."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from schoolgate.mis.models import Contact, Pupil, PupilContact
-
-ALL = "all"
-PRIMARY = "primary"
-MODES = (ALL, PRIMARY)
+from schoolgate.mis import access as mis_access
+from schoolgate.mis.access import (  # noqa: F401 (re-exported: accounts.access is the API)
+    ALL,
+    MODES,
+    PRIMARY,
+    eligible_links,
+    shared_email_keys,
+)
+from schoolgate.mis.models import Pupil, PupilContact
 
 
 def generation_mode() -> str:
@@ -17,42 +23,9 @@ def generation_mode() -> str:
     return get_addon_settings().generation_mode
 
 
-def shared_email_keys(*, email_key: str | None = None) -> QuerySet:
-    """Emails held by two or more different contacts: a data problem, never merged.
-
-    With `email_key`, only that address is looked at (an index lookup, not a scan)."""
-    contacts = Contact.objects.exclude(email_key="")
-    if email_key is not None:
-        contacts = contacts.filter(email_key=email_key)
-    return (
-        contacts.values("email_key")
-        .annotate(people=Count("id"))
-        .filter(people__gt=1)
-        .values("email_key")
-    )
-
-
-def _eligible_links(mode: str | None) -> QuerySet[PupilContact]:
-    """Every rule but the shared-email one, which needs to see other contacts."""
-    mode = mode or generation_mode()
-    if mode not in MODES:
-        raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
-    links = PupilContact.objects.filter(
-        pupil__on_roll=True,
-        parental_responsibility=True,
-        court_order=False,
-        no_contact=False,
-    ).exclude(contact__email_key="")
-    if mode == PRIMARY:
-        links = links.filter(priority=1)
-    return links
-
-
 def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
-    """Links that give a contact access to a pupil: on roll, parental responsibility,
-    a valid email not shared with another contact, no court order or no-contact flag,
-    and priority 1 when the school chose primary contacts only."""
-    return _eligible_links(mode).exclude(Q(contact__email_key__in=shared_email_keys()))
+    """mis.access.qualifying_links in the school's generation mode unless `mode` says."""
+    return mis_access.qualifying_links(mode=mode or generation_mode())
 
 
 def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:
@@ -62,7 +35,7 @@ def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:
     # The same rules as qualifying_links, with the shared-email test narrowed to this
     # one address so that a page view never groups the whole contact table.
     links = (
-        _eligible_links(mode)
+        eligible_links(mode or generation_mode())
         .filter(contact__email_key=user.email)
         .exclude(contact__email_key__in=shared_email_keys(email_key=user.email))
     )
