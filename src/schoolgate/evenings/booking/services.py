@@ -9,7 +9,7 @@ then one row per parent and per pupil, locked FOR UPDATE in a fixed order. SQLit
 needs no row locks: its IMMEDIATE transactions run writers one at a time.
 
 Refusals are `schoolgate.evenings.booking.errors` exceptions, never a bare IntegrityError.
-docs/booking-engine.md has the whole design, with examples."""
+docs/architecture.md has the whole design, with examples."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
