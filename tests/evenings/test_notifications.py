@@ -235,12 +235,28 @@ def test_a_refused_booking_queues_nothing(school, evening):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_booking_rolled_back_leaves_no_email(school, evening):
-    with pytest.raises(RuntimeError), transaction.atomic():
+def test_a_booking_is_its_own_transaction_and_leaves_no_email_when_refused(school, evening):
+    """A booking is one durable transaction (docs/architecture.md rule 10): it cannot
+    run inside a caller's transaction, so it never commits half of a larger change."""
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
         book(school, evening, school.ann, (school.amy, "S-MIA", 16, 0))
-        assert len(emails()) == 1
-        raise RuntimeError("the caller's transaction fails after booking")
     assert emails() == []
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_made_as_a_step_rolls_back_with_the_callers_transaction(school, evening):
+    mia = teacher(evening, school, "S-MIA")
+    with pytest.raises(RuntimeError, match="caller fails"), transaction.atomic():
+        booking.hold_slots(
+            parent=school.ann,
+            evening=evening,
+            choices=[(school.amy, mia, slot(evening, school, "S-MIA", 16, 0))],
+            now=NOW,
+            step=True,
+        )
+        assert Appointment.objects.count() == 1
+        raise RuntimeError("the caller fails after holding")
     assert not Appointment.objects.exists()
 
 

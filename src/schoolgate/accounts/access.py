@@ -1,18 +1,26 @@
-"""Who may see which pupil (ARCHITECTURE.md rule 2): derived from the mirror on
-every request, never stored. Every view and query that touches pupils uses these."""
+"""Who may see which pupil (docs/architecture.md): derived from the mirror on every
+request, never stored. Every view and query that touches pupils uses these. The
+mirror queries themselves live in `schoolgate.mis.access`; this module adds the
+school's generation mode, the office's approvals of shared emails and the per-person
+checks, worked out once per request."""
 
-import hashlib
-
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import Http404
 
 from schoolgate.core import request_memo
-from schoolgate.mis.models import Contact, Pupil, PupilContact
+from schoolgate.mis import access as mis_access
+from schoolgate.mis.access import (  # noqa: F401 (re-exported: accounts.access is the API)
+    ALL,
+    MODES,
+    PRIMARY,
+    USABLE_PR,
+    cross_family_email_keys,
+    email_fingerprint,
+    held_back_email_keys,
+    shared_email_keys,
+)
+from schoolgate.mis.models import Pupil, PupilContact
 
-ALL = "all"
-PRIMARY = "primary"
-MODES = (ALL, PRIMARY)
 MEMO_PREFIX = "visible-pupils"
 
 
@@ -22,93 +30,10 @@ def generation_mode() -> str:
     return get_addon_settings().generation_mode
 
 
-def shared_email_keys(*, email_key: str | None = None) -> QuerySet:
-    """Emails held by two or more different contacts (a household or a data problem).
-
-    With `email_key`, only that address is looked at (an index lookup, not a scan)."""
-    contacts = Contact.objects.exclude(email_key="")
-    if email_key is not None:
-        contacts = contacts.filter(email_key=email_key)
-    return (
-        contacts.values("email_key")
-        .annotate(people=Count("id"))
-        .filter(people__gt=1)
-        .values("email_key")
-    )
-
-
-# A link that gives responsibility a contact may act on: PR, on roll, no court order and
-# no no-contact flag. The school's mode (priority 1) comes on top of this.
-USABLE_PR = Q(
-    pupil__on_roll=True, parental_responsibility=True, court_order=False, no_contact=False
-)
-
-
-def _pupil_count(**match) -> Subquery:
-    """Distinct pupils reached through usable PR links matching `match` (OuterRefs)."""
-    links = (
-        PupilContact.objects.filter(USABLE_PR, **match)
-        .order_by()
-        .values(*match)
-        .annotate(n=Count("pupil_id", distinct=True))
-        .values("n")
-    )
-    return Coalesce(Subquery(links, output_field=IntegerField()), Value(0))
-
-
-def cross_family_email_keys(*, email_key: str | None = None) -> QuerySet:
-    """Shared emails whose contacts do not form one household (ARCHITECTURE.md rule 3).
-
-    The contacts of an address form one household when every one of them with PR for
-    a pupil on roll has usable PR for exactly the same pupils. Contacts with no PR
-    at all add nothing and so are left out of the comparison; a court order or a
-    no-contact flag on one of them makes the sets differ, so those go to the office.
-    Every contact's pupils are a subset of all of the address's pupils, so "the same
-    set for everyone" is "nobody reaches fewer pupils than the address does"."""
-    contacts = Contact.objects.filter(
-        email_key__in=shared_email_keys(email_key=email_key),
-        pupil_links__parental_responsibility=True,
-        pupil_links__pupil__on_roll=True,
-    )
-    return (
-        contacts.annotate(
-            own=_pupil_count(contact_id=OuterRef("pk")),
-            every=_pupil_count(contact__email_key=OuterRef("email_key")),
-        )
-        .filter(own__lt=F("every"))
-        .values("email_key")
-        .distinct()
-    )
-
-
-def email_fingerprint(email_keys) -> dict[str, str]:
-    """{email key: a digest of its contacts and all their links}, for the keys given.
-
-    An office approval holds while the digest is the same: any change in the MIS to
-    these people or their links (a new pupil, PR, priority, flags) asks again."""
-    rows = {key: [] for key in email_keys}
-    for contact in Contact.objects.filter(email_key__in=list(rows)).values("pk", "email_key"):
-        rows[contact["email_key"]].append(f"contact:{contact['pk']}")
-    for link in PupilContact.objects.filter(contact__email_key__in=list(rows)).values_list(
-        "contact__email_key",
-        "contact_id",
-        "pupil_id",
-        "pupil__on_roll",
-        "parental_responsibility",
-        "priority",
-        "court_order",
-        "no_contact",
-    ):
-        rows[link[0]].append("link:" + ":".join(str(value) for value in link[1:]))
-    return {
-        key: hashlib.sha256("\n".join(sorted(values)).encode()).hexdigest()
-        for key, values in rows.items()
-    }
-
-
 def approved_email_keys(*, email_key: str | None = None) -> list[str]:
     """Addresses shared across families for which the office approved one account,
-    and whose data has not changed since (see email_fingerprint)."""
+    and whose data has not changed since (see mis.access.email_fingerprint). Handed to
+    mis.access by AccountsConfig.ready."""
     from schoolgate.accounts.models import SharedEmailApproval
 
     approvals = SharedEmailApproval.objects.all()
@@ -121,33 +46,14 @@ def approved_email_keys(*, email_key: str | None = None) -> list[str]:
     return sorted(key for key, digest in approved.items() if now[key] == digest)
 
 
-def held_back_email_keys(*, email_key: str | None = None) -> QuerySet:
-    """Shared emails that give nobody access: different families, not approved."""
-    return cross_family_email_keys(email_key=email_key).exclude(
-        email_key__in=approved_email_keys(email_key=email_key)
-    )
-
-
 def eligible_links(mode: str | None = None) -> QuerySet[PupilContact]:
-    """Every rule but the shared-email one, which needs to see other contacts."""
-    mode = mode or generation_mode()
-    if mode not in MODES:
-        raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
-    links = PupilContact.objects.filter(USABLE_PR).exclude(contact__email_key="")
-    if mode == PRIMARY:
-        links = links.filter(priority=1)
-    return links
+    """mis.access.eligible_links in the school's generation mode unless `mode` says."""
+    return mis_access.eligible_links(mode or generation_mode())
 
 
 def qualifying_links(*, mode: str | None = None) -> QuerySet[PupilContact]:
-    """Links that give a contact access to a pupil: on roll, parental responsibility,
-    a valid email that is not held back (shared only within one household, or
-    approved by the office), no court order or no-contact flag, and priority 1 when
-    the school chose primary contacts only.
-
-    The contacts of one household share one account (their email): it sees every
-    pupil that any of them qualifies for, and nothing through a contact who does not."""
-    return eligible_links(mode).exclude(contact__email_key__in=held_back_email_keys())
+    """mis.access.qualifying_links in the school's generation mode unless `mode` says."""
+    return mis_access.qualifying_links(mode=mode or generation_mode())
 
 
 def pupils_visible_to(user, *, mode: str | None = None) -> QuerySet[Pupil]:

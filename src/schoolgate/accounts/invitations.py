@@ -1,5 +1,5 @@
 """Invitation emails: a set-password link for a new account (parent or staff), queued in the
-outbox in the same transaction as whatever caused it (ARCHITECTURE.md rule 5)."""
+outbox in the same transaction as whatever caused it (docs/architecture.md rule 5)."""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta

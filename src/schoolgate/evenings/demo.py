@@ -98,3 +98,8 @@ def _rooms(evening: Evening) -> dict[EveningTeacher, str]:
         numbers[subject] += 1
         rooms[teacher] = f"{subject} {numbers[subject]}"
     return rooms
+
+
+def on_demo_school_ready(sender, **kwargs) -> None:
+    """Receiver of mis's demo_school_ready: a published evening the demo parent can book."""
+    set_up_demo_evening()

@@ -1,6 +1,6 @@
 """Parents' evenings: the set-up, the precomputed slots, and the bookings.
 
-The booking rules live in the database (ARCHITECTURE.md rule 4), as unique rows:
+The booking rules live in the database (docs/architecture.md rule 4), as unique rows:
 
 - `SlotClaim`: one row per taken teacher slot, unique on the slot (rule 1). Breaks
   claim their slots too, so nothing can be booked in a break.
@@ -11,7 +11,7 @@ The booking rules live in the database (ARCHITECTURE.md rule 4), as unique rows:
   (evening, parent, minute) (rule 3). Room cells run on for the travel gap after each
   in-person appointment and carry the room, so two rooms cannot meet in one minute.
 
-docs/booking-engine.md describes the design; `schoolgate.evenings.booking` writes
+docs/architecture.md describes the design; `schoolgate.evenings.booking` writes
 these rows, always in one transaction with the appointment."""
 
 from django.conf import settings
@@ -84,7 +84,7 @@ class Evening(models.Model):
         related_name="+",
         limit_choices_to={"kind": TeachingGroup.Kind.REGISTRATION},
     )
-    # Running the evening (docs/running-evenings.md).
+    # Running the evening (docs/absence-and-waiting-lists.md).
     teachers_set_breaks = models.BooleanField(
         _("teachers may set their own breaks before booking opens"), default=False
     )

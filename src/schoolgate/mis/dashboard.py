@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from schoolgate.accounts.access import ALL, PRIMARY, held_back_email_keys, qualifying_links
+from schoolgate.mis.access import ALL, PRIMARY, held_back_email_keys, qualifying_links
 from schoolgate.mis.models import (
     Contact,
     Pupil,

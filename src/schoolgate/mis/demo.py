@@ -19,11 +19,12 @@ from django.contrib.auth.models import Group as Role
 from django.db import transaction
 from django.db.models import Count, Q
 
-from schoolgate.accounts.access import ALL, PRIMARY, qualifying_links
 from schoolgate.accounts.models import User
 from schoolgate.accounts.roles import ADMINISTRATORS, TEACHERS
 from schoolgate.core.emails import normalise_email
 from schoolgate.mis import models as mirror
+from schoolgate.mis.access import ALL, PRIMARY, qualifying_links
+from schoolgate.mis.signals import demo_school_ready
 from schoolgate.mis.sync import sync_mis
 
 DEFAULT_PUPILS = 1000
@@ -403,9 +404,8 @@ def set_up_demo(
             role=TEACHERS,
         )
         _keep_or_create_user(parent.email_key, first_name=parent.forename, last_name=parent.surname)
-    from schoolgate.evenings.demo import set_up_demo_evening  # evenings build on the mirror
-
-    set_up_demo_evening()  # a published evening the demo parent can book
+    # Apps above the mirror add their part (a published evening the parent can book).
+    demo_school_ready.send(sender=None)
     names = " and ".join(child.display_name for child in children)
     return DemoResult(
         sign_ins=[

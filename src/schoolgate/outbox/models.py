@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
-    """One outgoing email (ARCHITECTURE.md rule 5): a row first, sent later by a task."""
+    """One outgoing email (docs/architecture.md rule 5): a row first, sent later by a task."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -1,4 +1,4 @@
-"""Queueing email (ARCHITECTURE.md rule 5): render now, write a row in the caller's
+"""Queueing email (docs/architecture.md rule 5): render now, write a row in the caller's
 transaction, and wake the sending task only once that transaction commits."""
 
 import base64

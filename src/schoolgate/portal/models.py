@@ -1,6 +1,6 @@
 """What the parent portal stores itself: parents' requests to correct the MIS data.
 
-Schoolgate never edits the mirror (ARCHITECTURE.md rule 1): a request is read by the
+Schoolgate never edits the mirror (docs/architecture.md rule 1): a request is read by the
 school office, applied in the MIS, and marked done; the next sync brings the change."""
 
 from django.conf import settings

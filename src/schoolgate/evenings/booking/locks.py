@@ -6,7 +6,7 @@ its IMMEDIATE transactions run writers one at a time (docs/booking.md)."""
 
 import logging
 
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
 from schoolgate.evenings.models import (
@@ -77,3 +77,14 @@ def retrying(run):
                 raise
             logger.info("Booking retried after %s", state)
     raise AssertionError("unreachable")
+
+
+def service_transaction(step: bool = False):
+    """A service's transaction (docs/architecture.md rule 10): durable at the top, so
+    the deadlock retry can run it again wherever it is called from; a savepoint in
+    the caller's open transaction when it is a step of a larger change."""
+    if step:
+        if not connection.in_atomic_block:
+            raise RuntimeError("A booking step runs inside the caller's transaction.")
+        return transaction.atomic()
+    return transaction.atomic(durable=True)

@@ -9,13 +9,12 @@ then one row per parent and per pupil, locked FOR UPDATE in a fixed order. SQLit
 needs no row locks: its IMMEDIATE transactions run writers one at a time.
 
 Refusals are `schoolgate.evenings.booking.errors` exceptions, never a bare IntegrityError.
-docs/booking-engine.md has the whole design, with examples."""
+docs/architecture.md has the whole design, with examples."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -34,7 +33,13 @@ from schoolgate.evenings.booking.errors import (
     NotAllowed,
     SlotUnavailable,
 )
-from schoolgate.evenings.booking.locks import lock_evening, lock_rows, pk_of, retrying
+from schoolgate.evenings.booking.locks import (
+    lock_evening,
+    lock_rows,
+    pk_of,
+    retrying,
+    service_transaction,
+)
 from schoolgate.evenings.booking.rules import (
     Choice,
     acting_for,
@@ -83,6 +88,7 @@ def hold_slots(
     override_limits: bool = False,
     expires_at: datetime | None = None,
     replace_hold: bool = True,
+    step: bool = False,
 ) -> Hold:
     """Take the chosen slots for `parent` for HOLD_SECONDS while they confirm.
 
@@ -95,11 +101,14 @@ def hold_slots(
     `actor` is a member of staff acting for the parent (permission
     evenings.book_for_parents); with `override_limits` a limit becomes a warning in
     `hold.warnings` instead of LimitReached. Raises a BookingError subclass when
-    anything is refused, and then nothing changes."""
+    anything is refused, and then nothing changes. `step=True` runs it inside the
+    caller's open transaction (a waiting-list offer), as `release_hold` and
+    `transfer_appointment` also allow; otherwise each service is one durable
+    transaction of its own."""
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction(step):
             locked = lock_evening(evening)
             previous = running_hold(locked, parent, now) if replace_hold else None
             if previous is not None and same_choice(locked, previous, choices):
@@ -159,7 +168,7 @@ def confirm_hold(
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction():
             check_actor(actor=actor, parent=parent, override_limits=False)
             evening = lock_evening(hold.evening_id)
             try:
@@ -219,7 +228,7 @@ def book_slots(
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction():
             locked = lock_evening(evening)
             wanted, warnings = prepare_booking(
                 evening=locked,
@@ -245,14 +254,14 @@ def book_slots(
     return retrying(run)
 
 
-def release_hold(*, hold: Hold, user, now: datetime | None = None) -> int:
+def release_hold(*, hold: Hold, user, now: datetime | None = None, step: bool = False) -> int:
     """Give back a hold's slots before it expires (the parent changed their mind).
 
     Returns how many held appointments were released."""
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction(step):
             if user.pk != hold.parent_id and not is_booking_staff(user):
                 raise NotAllowed(_("This hold belongs to someone else."))
             evening = lock_evening(hold.evening_id)
@@ -272,7 +281,7 @@ def cancel_appointment(
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction():
             evening = lock_evening(appointment.evening_id)
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if locked.status == Appointment.Status.CANCELLED:
@@ -326,7 +335,7 @@ def move_appointment(
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction():
             evening = lock_evening(appointment.evening_id)
             old = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if old.status != Appointment.Status.CONFIRMED:
@@ -377,6 +386,7 @@ def transfer_appointment(
     teacher: EveningTeacher | int,
     user,
     now: datetime | None = None,
+    step: bool = False,
 ) -> Appointment:
     """Give a confirmed appointment to another teacher of the evening at the same time
     (a teacher is absent): the school's decision, so the booking window, the cut-off,
@@ -388,7 +398,7 @@ def transfer_appointment(
     now = now or timezone.now()
 
     def run():
-        with transaction.atomic():
+        with service_transaction(step):
             if not (is_booking_staff(user) or is_organiser(user)):
                 raise NotAllowed(_("You may not move appointments on a parent's behalf."))
             evening = lock_evening(appointment.evening_id)
@@ -469,7 +479,7 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
         )
     )
     for evening_id in sorted(evening_ids):
-        with transaction.atomic():
+        with service_transaction():
             evening = lock_evening(evening_id)
             released += release_held_appointments(
                 evening,

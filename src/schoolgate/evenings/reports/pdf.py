@@ -1,5 +1,5 @@
 """HTML templates to PDF with WeasyPrint: the same templates as the pages, in a print
-layout (ARCHITECTURE.md: one template, two outputs).
+layout (docs/architecture.md: one template, two outputs).
 
 WeasyPrint fetches what a document links to (stylesheets, images) through
 `LocalOnlyFetcher`, which reads our own static files from disk and decodes `data:`

@@ -103,7 +103,7 @@ def mark_absent(
                 continue
             try:
                 new = booking.transfer_appointment(
-                    appointment=appointment, teacher=sub, user=actor, now=now
+                    appointment=appointment, teacher=sub, user=actor, now=now, step=True
                 )
             except BookingError as refused:
                 outcome["clashes"].append(

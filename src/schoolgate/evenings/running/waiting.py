@@ -118,7 +118,7 @@ def leave(*, parent, entry: WaitingListEntry, now: datetime | None = None) -> Wa
         if locked.status == Status.OFFERED and locked.hold_id:
             hold = Hold.objects.filter(pk=locked.hold_id, confirmed_at__isnull=True).first()
             if hold is not None:
-                booking.release_hold(hold=hold, user=parent, now=now)
+                booking.release_hold(hold=hold, user=parent, now=now, step=True)
         locked.status = Status.WITHDRAWN
         locked.save(update_fields=["status"])
         return locked
@@ -316,6 +316,7 @@ def _offer(entry_id: int, *, evening: Evening, teacher: EveningTeacher, now: dat
                         now=now,
                         expires_at=expires_at,
                         replace_hold=False,
+                        step=True,
                     )
             except BookingError:
                 continue  # taken meanwhile, or it clashes with the family's other times

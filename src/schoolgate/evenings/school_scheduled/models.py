@@ -10,8 +10,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schoolgate.evenings.models import Evening, EveningTeacher
 from schoolgate.mis.models import Pupil
+
+# By name, not import: evenings/models.py imports this module, so importing it back
+# would be a cycle (docs/architecture.md).
+Evening = "evenings.Evening"
+EveningTeacher = "evenings.EveningTeacher"
 
 __all__ = ["FamilyWish", "MeetingWish", "ScheduledEvening", "TeacherFlag"]
 

@@ -10,7 +10,7 @@ booking is refused listing every booking affected (ChangeRefused)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from schoolgate.core.emails import normalise_email
+from schoolgate.core.local_time import SkippedTime, aware_local
 from schoolgate.evenings.booking.availability import live_q
 from schoolgate.evenings.booking.errors import ChangeRefused
 from schoolgate.evenings.models import Appointment, Break, Evening, EveningDay, EveningTeacher
@@ -394,10 +395,9 @@ def _time(value, at: Where, column: str, problems) -> time | None:
 
 def _local(day: EveningDay, value: time, at: Where, column: str, problems) -> datetime | None:
     local_date: date = timezone.localdate(day.starts_at)
-    zone = timezone.get_default_timezone()
-    naive = datetime.combine(local_date, value)
-    aware = naive.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    try:
+        return aware_local(datetime.combine(local_date, value))
+    except SkippedTime:
         problems.append(
             at.problem(
                 _("%(time)s does not exist on %(date)s: the clocks go forward then.")
@@ -406,7 +406,6 @@ def _local(day: EveningDay, value: time, at: Where, column: str, problems) -> da
             )
         )
         return None
-    return aware
 
 
 def _gaps(start: datetime, end: datetime, available) -> list[tuple[datetime, datetime]]:

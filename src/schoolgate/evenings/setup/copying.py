@@ -13,12 +13,13 @@ video link and length. Teachers of the old evening who no longer teach its pupil
 or have left, are not carried over; the result names them."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schoolgate.core.local_time import SkippedTime, aware_local, school_zone
 from schoolgate.evenings.booking.errors import InvalidSetup
 from schoolgate.evenings.models import Break, ClassLength, Evening, EveningTeacher, RoomMap
 from schoolgate.evenings.setup import services as setup
@@ -43,16 +44,15 @@ def first_date(evening: Evening) -> date | None:
 def moved(value: datetime, days: int) -> datetime:
     """The same time on the school's clock, `days` days later; refused if that time
     does not exist (the clocks go forward over it)."""
-    zone = timezone.get_default_timezone()
-    local = timezone.localtime(value, zone).replace(tzinfo=None) + timedelta(days=days)
-    aware = local.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+    local = timezone.localtime(value, school_zone()).replace(tzinfo=None) + timedelta(days=days)
+    try:
+        return aware_local(local)
+    except SkippedTime:
         raise InvalidSetup(
             _("%(time)s does not exist on %(date)s: the clocks go forward then.")
             % {"time": local.strftime("%H:%M"), "date": local.date().isoformat()},
             field="first_date",
-        )
-    return aware
+        ) from None
 
 
 def copy_evening(

@@ -12,7 +12,7 @@ from schoolgate.mis.connectors import authorised_get
 from schoolgate.mis.connectors.auth import ClientCredentials, OAuth1Signer
 from schoolgate.mis.connectors.http import FetchError, HttpClient, Limits
 from schoolgate.mis.importers.common import CsvRow
-from schoolgate.mis.importers.oneroster import _Reader
+from schoolgate.mis.importers.oneroster import BundleReader
 from schoolgate.mis.snapshot import Snapshot
 
 VERSIONS = ("1.1", "1.2")
@@ -173,7 +173,7 @@ class _ApiTables:
         return key in self.display
 
 
-class _ApiReader(_Reader):
+class _ApiReader(BundleReader):
     """The OneRoster importer's reader, fed rows made from JSON records instead of CSV."""
 
     def __init__(self, *, name: str, tables: dict[str, list[CsvRow]]):

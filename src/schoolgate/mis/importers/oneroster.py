@@ -91,7 +91,7 @@ def read(path: Path, *, name: str, budget: Budget | None = None) -> Snapshot:
     """Read a OneRoster bundle; raise InvalidSource listing every problem found."""
     budget = budget or Budget.from_settings()
     with _Bundle(path, name=name, budget=budget) as files:
-        return _Reader(name=name, files=files).read()
+        return BundleReader(name=name, files=files).read()
 
 
 class _Bundle:
@@ -258,7 +258,7 @@ def _too_big(name: str, size: int, budget: Budget) -> Problem:
     )
 
 
-class _Reader:
+class BundleReader:
     """One bundle's read: the parsed users, and the problems and warnings so far."""
 
     def __init__(self, *, name: str, files: _Bundle):

@@ -4,7 +4,7 @@ Dates and times are entered in the school's time zone and turned into aware date
 here; the set-up services (`schoolgate.evenings.setup.services`) check the rest, and their
 refusals are put back on the fields by `add_setup_error`."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import forms
 from django.db.models import Q
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from schoolgate.core.local_time import SkippedTime, aware_local, school_zone
 from schoolgate.evenings.models import Evening, EveningDay
 from schoolgate.mis.models import Pupil, TeachingGroup
 
@@ -24,21 +25,16 @@ TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 NUMBER = {"inputmode": "numeric"}
 
 
-def school_zone():
-    return timezone.get_default_timezone()
-
-
 def local_datetime(day, time) -> datetime:
     """A date and a time on the school's clock, as an aware datetime; a time the clocks
     skip (the spring change) is refused rather than silently moved."""
-    naive = datetime.combine(day, time.replace(second=0, microsecond=0))
-    value = naive.replace(tzinfo=school_zone())
-    if value.astimezone(UTC).astimezone(school_zone()).replace(tzinfo=None) != naive:
+    try:
+        return aware_local(datetime.combine(day, time.replace(second=0, microsecond=0)))
+    except SkippedTime:
         raise forms.ValidationError(
             _("%(time)s does not exist on %(date)s: the clocks go forward then."),
             params={"time": time.strftime("%H:%M"), "date": day.isoformat()},
-        )
-    return value
+        ) from None
 
 
 def local_parts(value: datetime) -> tuple:
