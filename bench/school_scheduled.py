@@ -189,7 +189,7 @@ def _local(day, minutes):
 
 def first_come(problem, origin, rng):
     """The same wishes booked family by family in random order by the planner."""
-    from schoolgate.evenings.planning import search as planner
+    from schoolgate.evenings.planning import planner
 
     taken = set()
     slots_of = {t.id: sorted(t.slots, key=lambda s: s.start) for t in problem.teachers.values()}

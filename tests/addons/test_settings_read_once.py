@@ -1,7 +1,9 @@
 """The add-on settings row is read once per web request, and never served stale."""
 
+from contextlib import contextmanager
+
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from schoolgate.addons.models import AddonSettings
@@ -12,10 +14,24 @@ def reads_of_settings(queries) -> int:
     return sum('"addons_addonsettings"' in q["sql"] for q in queries)
 
 
-def test_within_a_request_the_row_is_read_once_and_a_save_is_seen_at_once():
-    get_addon_settings()  # the row exists
+@contextmanager
+def a_request():
+    """The start and end of a web request as Django signals them, without closing the
+    test's database connection (as the test client does too)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     request_started.send(sender=None)
     try:
+        yield
+    finally:
+        request_finished.send(sender=None)
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_within_a_request_the_row_is_read_once_and_a_save_is_seen_at_once():
+    get_addon_settings()  # the row exists
+    with a_request():
         with CaptureQueriesContext(connection) as queries:
             names = {get_addon_settings().school_name for _ in range(5)}
         assert reads_of_settings(queries) == 1 and len(names) == 1
@@ -25,8 +41,6 @@ def test_within_a_request_the_row_is_read_once_and_a_save_is_seen_at_once():
         row.school_name = "Hill School"
         row.save()
         assert get_addon_settings().school_name == "Hill School"
-    finally:
-        request_finished.send(sender=None)
 
 
 def test_outside_a_request_every_read_goes_to_the_database():
@@ -40,12 +54,8 @@ def test_outside_a_request_every_read_goes_to_the_database():
 
 
 def test_each_request_starts_afresh():
-    request_started.send(sender=None)
-    get_addon_settings()
-    request_finished.send(sender=None)
+    with a_request():
+        get_addon_settings()
     AddonSettings.objects.filter(pk=1).update(school_name="Changed between requests")
-    request_started.send(sender=None)
-    try:
+    with a_request():
         assert get_addon_settings().school_name == "Changed between requests"
-    finally:
-        request_finished.send(sender=None)

@@ -262,3 +262,35 @@ def test_twelve_teachers_forty_slots_are_planned_exactly():
             time_limit=None,
         )
         assert result.complete and result.exact
+
+
+def test_the_time_limited_search_says_it_is_not_exact_and_stays_valid():
+    """Production plans with a time limit (planner.TIME_LIMIT): cut short, the plan
+    says so (`exact` is False) and what it places still keeps every rule, checked
+    here from the options themselves, not with the planner's helpers."""
+    wanted, busy = twelve_teacher_case(0)
+    gap = timedelta(minutes=5)
+    result = planner.plan(
+        wanted=wanted,
+        busy=busy,
+        earliest=at(0),
+        latest=at(200),
+        travel_gap=gap,
+        time_limit=1e-9,
+    )
+    assert result.exact is False
+    assert result.placed  # the best plan found so far, not nothing
+    offered = {w.key: {(o.start, o.end) for o in w.options} for w in wanted}
+    rooms = {w.key: w.room for w in wanted}
+    placed = sorted((o.start, o.end, rooms[key], key) for key, o in result.placed.items()) + sorted(
+        (b.start, b.end, b.room, None) for b in busy
+    )
+    for key, option in result.placed.items():
+        assert (option.start, option.end) in offered[key]
+        assert at(0) <= option.start and option.end <= at(200)
+    placed.sort()
+    for i, (_start, end, room, _key) in enumerate(placed):
+        for later_start, _end, later_room, _k in placed[i + 1 :]:
+            walk = gap if room != later_room else timedelta(0)
+            assert end + walk <= later_start
+    assert set(result.placed) | set(result.unplaced) == set(offered)

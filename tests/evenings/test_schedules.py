@@ -100,7 +100,8 @@ def test_the_pack_reads_every_schedule_in_the_same_number_of_queries(school, eve
     book(school, evening, school.bea, (school.cal, "S-TOM", 16, 0))
     with CaptureQueriesContext(connection) as more:
         found = schedules.schedules(evening=evening, now=NOW)
-    assert len(more.captured_queries) == len(few.captured_queries) <= 10
+    # At most 10, and one read of the office's shared-email approvals.
+    assert len(more.captured_queries) == len(few.captured_queries) <= 11
     names = [s.teacher.staff.surname for s in found]
     assert names == sorted(names)
     assert sum(s.appointment_count for s in found) == 7

@@ -242,7 +242,3 @@ def parent_appointments(
 ) -> QuerySet[Appointment]:
     """Live appointments that take this parent's time at the evening (any child)."""
     return live_appointments(evening=evening, now=now).filter(parent=parent)
-
-
-def _pk(value) -> int:
-    return value if isinstance(value, int) else value.pk

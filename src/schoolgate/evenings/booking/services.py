@@ -222,13 +222,13 @@ def book_slots(
     now: datetime | None = None,
     actor=None,
     override_limits: bool = False,
+    step: bool = False,
 ) -> Booking:
-    """Book confirmed appointments straight away (staff on a parent's behalf, the API):
-    the same checks as a hold and its confirmation, in one transaction."""
+    """Book at once with a hold's and a confirmation's checks (staff; `step`: a schedule)."""
     now = now or timezone.now()
 
     def run():
-        with service_transaction():
+        with service_transaction(step=step):
             locked = lock_evening(evening)
             wanted, warnings = prepare_booking(
                 evening=locked,

@@ -65,6 +65,7 @@ def publish(*, scheduled: ScheduledEvening, actor, now: datetime | None = None) 
                     choices=choices,
                     actor=actor,
                     now=now,
+                    step=True,
                 )
             except BookingError as error:
                 # Something changed since the build (a slot taken, access lost): nothing

@@ -528,7 +528,7 @@ def _greedy(problem: Problem, requests, usable, rooms) -> dict:
     the family's others), then family by family the itinerary planner's best visit
     (the most meetings, the shortest visit) around them, as a family booking first
     come would get, but in an order that serves constrained families first."""
-    from schoolgate.evenings.planning import search as planner
+    from schoolgate.evenings.planning import planner
 
     gap = problem.travel_gap
     taken: set = set()
@@ -620,7 +620,7 @@ def _polish(
 ) -> dict:
     """Re-time each family's meetings (the same meetings: the first two aims are kept)
     with the itinerary planner, everyone else fixed; keep it when they wait less."""
-    from schoolgate.evenings.planning import search as planner
+    from schoolgate.evenings.planning import planner
 
     current = dict(current)
     by_family = defaultdict(list)

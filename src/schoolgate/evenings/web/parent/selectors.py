@@ -24,22 +24,13 @@ from schoolgate.evenings.booking.availability import (
 )
 from schoolgate.evenings.models import Appointment, Evening, Hold, Slot
 from schoolgate.evenings.planning import planner
+from schoolgate.evenings.web.ids import parse_id
 from schoolgate.mis.models import Pupil
 
 # What a parent can do at an evening now.
 OPEN = "open"
 NOT_YET = "not_yet"
 CLOSED = "closed"
-
-
-def _int(value) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if number < 1 or number > 2**62:
-        raise Http404
-    return number
 
 
 def booking_state(evening: Evening, *, now: datetime) -> str:
@@ -64,7 +55,7 @@ def evening_or_404(user, evening_id) -> tuple[Evening, list[Pupil]]:
     those children; anything else is not found, so ids reveal nothing."""
     try:
         evening = Evening.objects.get(
-            pk=_int(evening_id), status__in=[Evening.Status.PUBLISHED, Evening.Status.CLOSED]
+            pk=parse_id(evening_id), status__in=[Evening.Status.PUBLISHED, Evening.Status.CLOSED]
         )
     except Evening.DoesNotExist:
         raise Http404 from None
@@ -224,17 +215,12 @@ class Chosen:
         return self.bookable.teacher
 
 
-def parse_id(value) -> int:
-    """A positive whole number, or 404."""
-    return _int(value)
-
-
 def parse_pair(value) -> tuple[int, int]:
     """'<pupil id>-<evening teacher id>', or 404."""
     pupil_id, dash, teacher_id = str(value).partition("-")
     if not dash:
         raise Http404
-    return _int(pupil_id), _int(teacher_id)
+    return parse_id(pupil_id), parse_id(teacher_id)
 
 
 def chosen_or_404(evening: Evening, children: list[Pupil], values) -> list[Chosen]:
@@ -256,7 +242,7 @@ def chosen_or_404(evening: Evening, children: list[Pupil], values) -> list[Chose
 
 def slot_or_404(evening: Evening, teacher_id: int, slot_id) -> Slot:
     try:
-        return Slot.objects.get(pk=_int(slot_id), evening=evening, teacher_id=teacher_id)
+        return Slot.objects.get(pk=parse_id(slot_id), evening=evening, teacher_id=teacher_id)
     except Slot.DoesNotExist:
         raise Http404 from None
 
@@ -384,7 +370,7 @@ def free_times(
 def hold_or_404(user, evening: Evening, hold_id) -> Hold:
     """A hold of this parent's at this evening."""
     try:
-        return Hold.objects.get(pk=_int(hold_id), evening=evening, parent=user)
+        return Hold.objects.get(pk=parse_id(hold_id), evening=evening, parent=user)
     except Hold.DoesNotExist:
         raise Http404 from None
 
@@ -427,7 +413,7 @@ def appointment_or_404(user, evening: Evening, appointment_id) -> Appointment:
             "pupil", "teacher__staff", "day", "parent", "booked_by"
         ).get(
             Q(pupil__in=pupils_visible_to(user)),
-            pk=_int(appointment_id),
+            pk=parse_id(appointment_id),
             evening=evening,
         )
     except Appointment.DoesNotExist:

@@ -24,23 +24,8 @@ from schoolgate.evenings.models import (
     EveningTeacher,
     Slot,
 )
+from schoolgate.evenings.web.ids import parse_id
 from schoolgate.mis.models import GroupMembership, Pupil, TeachingGroup
-
-
-def parse_int_or_404(value) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if number < 1 or number > 2**62:
-        raise Http404
-    return number
-
-
-def parse_id(value) -> int:
-    """A positive whole number, or 404."""
-    return parse_int_or_404(value)
-
 
 YEAR = re.compile(r"(?:y|yr|year|bl)?(?P<n>\d{1,2})", re.IGNORECASE)
 YEAR_WORDS = {"year", "yr", "blwyddyn", "bl"}
@@ -120,7 +105,7 @@ def _with_forms(pupils: list[Pupil]) -> list[tuple[Pupil, list[str]]]:
 def pupil_or_404(evening: Evening, pupil_id) -> Pupil:
     """A pupil the evening is for."""
     try:
-        return eligible_pupils(evening).get(pk=parse_int_or_404(pupil_id))
+        return eligible_pupils(evening).get(pk=parse_id(pupil_id))
     except Pupil.DoesNotExist:
         raise Http404 from None
 
@@ -164,7 +149,7 @@ def family(evening: Evening, parent: User, pupil: Pupil, *, now: datetime):
 
 
 def parent_or_404(parents: list[User], parent_id) -> User:
-    wanted = parse_int_or_404(parent_id)
+    wanted = parse_id(parent_id)
     for parent in parents:
         if parent.pk == wanted:
             return parent
@@ -176,7 +161,7 @@ def appointment_or_404(evening: Evening, appointment_id) -> Appointment:
     try:
         return Appointment.objects.select_related(
             "pupil", "teacher__staff", "day", "parent", "booked_by", "cancelled_by"
-        ).get(pk=parse_int_or_404(appointment_id), evening=evening)
+        ).get(pk=parse_id(appointment_id), evening=evening)
     except Appointment.DoesNotExist:
         raise Http404 from None
 
@@ -191,7 +176,7 @@ def pupil_teachers(evening: Evening, pupil: Pupil) -> list[BookableTeacher]:
 
 
 def teacher_or_404(teachers: list[BookableTeacher], teacher_id) -> BookableTeacher:
-    wanted = parse_int_or_404(teacher_id)
+    wanted = parse_id(teacher_id)
     for entry in teachers:
         if entry.teacher.pk == wanted:
             return entry
@@ -203,7 +188,7 @@ def slot_or_404(evening: Evening, slot_id, *, teacher_id: int | None = None) -> 
     if teacher_id is not None:
         query = query.filter(teacher_id=teacher_id)
     try:
-        return query.get(pk=parse_int_or_404(slot_id))
+        return query.get(pk=parse_id(slot_id))
     except Slot.DoesNotExist:
         raise Http404 from None
 
