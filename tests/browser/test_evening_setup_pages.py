@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from schoolgate.addons.models import AddonSettings
 from schoolgate.evenings import booking
 from schoolgate.evenings.booking.availability import free_starts
 from schoolgate.evenings.models import Evening, EveningTeacher
@@ -142,6 +143,11 @@ def test_forms_answered_with_errors_and_refusals(visit_at, size, school, evening
 
 
 def test_creating_and_publishing_an_evening_with_the_browser(visit, school):
+    # The school's video service is set: an evening with video appointments may be
+    # published (docs/video.md).
+    AddonSettings.objects.update_or_create(
+        pk=1, defaults={"video_server": "https://meet.school.example"}
+    )
     visit.sign_in_as(school.admin)
     page = visit.goto("/staff/evenings/")
     page.get_by_role("link", name="Create an evening").click()
