@@ -65,6 +65,20 @@ def test_opening_makes_the_evening_school_scheduled_and_parents_see_it_only_as_w
     assert wishes.parent_evenings(school.zak, now=NOW) == []  # Zoe's year is not invited
 
 
+def test_a_school_scheduled_evening_cannot_be_opened_to_first_come_booking(school):
+    """The ordinary Publish button refuses it: only its schedule publishes it."""
+    scheduled = scheduled_evening(school)
+    with pytest.raises(setup.InvalidSetup, match="scheduled by the school"):
+        setup.set_status(
+            evening=scheduled.evening,
+            actor=school.organiser,
+            status=Evening.Status.PUBLISHED,
+            now=NOW,
+        )
+    scheduled.evening.refresh_from_db()
+    assert scheduled.evening.status == Evening.Status.DRAFT
+
+
 def test_a_parent_may_wish_only_for_their_own_children_and_their_teachers(school):
     scheduled = scheduled_evening(school)
     with pytest.raises(wishes.WishError):

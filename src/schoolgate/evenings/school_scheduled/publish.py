@@ -50,7 +50,11 @@ def publish(*, scheduled: ScheduledEvening, actor, now: datetime | None = None) 
         evening = locked.evening
         if evening.status == Evening.Status.DRAFT:
             evening = setup.set_status(
-                evening=evening, actor=actor, status=Evening.Status.PUBLISHED, now=now
+                evening=evening,
+                actor=actor,
+                status=Evening.Status.PUBLISHED,
+                now=now,
+                schedule=True,
             )
         by_parent = defaultdict(list)
         for m in locked.result.get("meetings", []):

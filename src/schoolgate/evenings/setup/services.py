@@ -185,8 +185,12 @@ def update_evening(*, evening: Evening, actor, now: datetime | None = None, **ch
     return evening
 
 
-def set_status(*, evening: Evening, actor, status: str, now: datetime | None = None) -> Evening:
-    """Publish (parents may book in the window), close, or return an evening to draft."""
+def set_status(
+    *, evening: Evening, actor, status: str, now: datetime | None = None, schedule=False
+) -> Evening:
+    """Publish (parents may book in the window), close, or return an evening to draft.
+    An evening scheduled by the school is published only with its schedule (`schedule`,
+    from school_scheduled.publish), never open to first-come booking by mistake."""
     require_organiser(actor)
     if status not in Evening.Status.values:
         raise InvalidSetup(_("Unknown status."), field="status")
@@ -194,6 +198,14 @@ def set_status(*, evening: Evening, actor, status: str, now: datetime | None = N
         evening = lock_for_setup(evening, now or timezone.now())
         if status == Evening.Status.PUBLISHED and not evening.days.exists():
             raise InvalidSetup(_("Add a day before publishing."), field="status")
+        by_school = (
+            evening.run_by == Evening.RunBy.SCHOOL and evening.status == Evening.Status.DRAFT
+        )
+        if status == Evening.Status.PUBLISHED and by_school and not schedule:
+            raise InvalidSetup(
+                _("This evening is scheduled by the school: build and publish its schedule."),
+                field="status",
+            )
         # Video appointments need the school's Jitsi server (docs/video.md).
         needs_video = status == Evening.Status.PUBLISHED and rooms.needs_service(evening)
         if needs_video and rooms.service() is None:
