@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from evenings_school import NOW, book, london, make_evening, teacher
 
+from schoolgate.addons.models import AddonSettings
 from schoolgate.evenings.models import (
     Break,
     ClassLength,
@@ -482,6 +483,11 @@ def test_teachers_page_warns_of_missing_video_links_when_meetings_may_be_by_vide
     setup.update_teacher(
         teacher=mia, actor=school.organiser, video_link="https://meet.example.org/m", now=NOW
     )
+    # With the school's video service set, each appointment has its own room: no warning.
+    page = text(organiser.get(url("teachers", evening.pk)))
+    assert "video meeting link yet" not in page
+    # Without it, the teachers' own links are what families get.
+    AddonSettings.objects.filter(pk=1).update(video_server="")
     page = text(organiser.get(url("teachers", evening.pk)))
     assert "4 teachers have no video meeting link yet." in page
     in_person = make_evening(school, name="In person")

@@ -13,10 +13,10 @@ from schoolgate.evenings.booking.errors import ChangeRefused, SetupError
 from schoolgate.evenings.models import (
     Break,
     ClassLength,
-    Evening,
     EveningTeacher,
 )
 from schoolgate.evenings.setup import services as setup
+from schoolgate.evenings.video import rooms
 from schoolgate.evenings.web.staff.common import (
     GET_POST,
     confirmed_q,
@@ -43,7 +43,9 @@ def _teachers_page(request, evening, add_form=None, *, refused=None):
         .annotate(booked=Count("appointments", filter=confirmed_q("appointments__")))
     )
     active = [t for t in teachers if not t.removed]
-    video = evening.mode != Evening.Mode.IN_PERSON
+    # A teacher's own link is used only until the school sets its video service, which
+    # gives each appointment its own room (docs/video.md).
+    video = rooms.needs_service(evening) and rooms.service() is None
     return render_page(
         request,
         "evenings/staff/teachers.html",
