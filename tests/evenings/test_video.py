@@ -240,3 +240,14 @@ def test_a_free_slot_after_the_call_lets_it_run_on(school):
     with clock.frozen_at(OPEN):
         page = signed_in(teaching("S-MIA")).get(teacher_call(evening, amy)).text
     assert "You are free until 16:30: you can let this call run on." in page
+
+
+def test_without_a_service_an_evening_published_before_keeps_the_teachers_link(school, video):
+    evening, amy, _cal, _in_person = video
+    evening.teachers.filter(staff__mis_id="S-MIA").update(video_link="https://meet.example/m")
+    AddonSettings.objects.filter(pk=1).update(video_server="")
+    with clock.frozen_at(OPEN):
+        page = signed_in(school.ann).get(call(evening, amy)).text
+    assert 'href="https://meet.example/m"' in page and "<iframe" not in page
+    amy.refresh_from_db()
+    assert amy.video_room == ""
