@@ -258,3 +258,21 @@ def test_the_printed_itinerary_shows_the_expected_time(school, booked):
         " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
     )
     assert "about 17:05, running 5 minutes late" in text
+
+
+def test_the_family_page_asks_again_only_on_the_day(school):
+    from test_video import video_booking
+
+    from schoolgate.evenings.models import Evening
+
+    evening = make_evening(school, mode=Evening.Mode.VIDEO)
+    video_booking(school, evening, school.ann, school.amy, "S-MIA", 16, 0)
+    ann = signed_in(school.ann)
+    with clock.frozen_at(london(2026, 3, 10, 15, 0)):
+        on_the_day = ann.get(reverse("evenings:evening", args=[evening.pk])).text
+    assert f'data-live-url="/parents/evenings/{evening.pk}/live/"' in on_the_day
+    with clock.frozen_at(london(2026, 3, 9, 18, 0)):
+        day_before = ann.get(reverse("evenings:evening", args=[evening.pk])).text
+    # The video call is listed (when Join appears, the camera check) but not asked for again.
+    assert 'id="evening-live"' in day_before and "the Join button appears" in day_before
+    assert "data-live-url" not in day_before

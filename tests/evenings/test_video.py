@@ -241,3 +241,44 @@ def test_a_free_slot_after_the_call_lets_it_run_on(school):
     with clock.frozen_at(OPEN):
         page = signed_in(teaching("S-MIA")).get(teacher_call(evening, amy)).text
     assert "You are free until 16:30: you can let this call run on." in page
+
+
+def test_without_a_service_an_evening_published_before_keeps_the_teachers_link(school, video):
+    evening, amy, _cal, _in_person = video
+    evening.teachers.filter(staff__mis_id="S-MIA").update(video_link="https://meet.example/m")
+    AddonSettings.objects.filter(pk=1).update(video_server="")
+    with clock.frozen_at(OPEN):
+        page = signed_in(school.ann).get(call(evening, amy)).text
+    assert 'href="https://meet.example/m"' in page and "<iframe" not in page
+    amy.refresh_from_db()
+    assert amy.video_room == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_visits_at_once_agree_on_one_room(school):
+    """The room is drawn by an UPDATE on an empty name: whoever comes second reads the
+    first one's room (run on PostgreSQL too: DATABASE_URL)."""
+    import threading
+
+    from django.db import connection
+
+    from schoolgate.evenings.video import rooms
+
+    evening = make_evening(school, mode=Evening.Mode.VIDEO)
+    amy = video_booking(school, evening, school.ann, school.amy, "S-MIA", 16, 0)
+    found, start = [], threading.Barrier(4)
+
+    def visit():
+        try:
+            start.wait()
+            found.append(rooms.room_name(Appointment.objects.get(pk=amy.pk)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=visit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    amy.refresh_from_db()
+    assert len(found) == 4 and set(found) == {amy.video_room}

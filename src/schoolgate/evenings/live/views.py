@@ -165,6 +165,10 @@ def family_context(evening, user) -> dict:
         "evening": evening,
         "live_rows": rows,
         "any_video": any(r.video for r in rows),
+        # Asked for again only on the day: weeks ahead nothing changes by the minute.
+        "polling": any(
+            selectors.timezone.localdate(r.appointment.starts_at) == today for r in rows
+        ),
         "now": now,
         "seconds": FAMILY_SECONDS,
     }
