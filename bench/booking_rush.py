@@ -153,9 +153,21 @@ def prepare(*, parents: int) -> tuple[int, list[str]]:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: every socket stays bound until all are chosen, so
+    the kernel cannot hand out one number twice (two servers on one port: the second
+    exits while the first answers for both)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def start_servers(
@@ -171,9 +183,8 @@ def start_servers(
         DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "600"),
         TRUSTED_PROXIES="1",  # each Browser says which home it is at
     )
-    processes, ports = [], []
-    for _ in range(count):
-        port = free_port()
+    processes, ports = [], free_ports(count)
+    for port in ports:
         command = [
             str(ROOT / ".venv/bin/schoolgate"),
             "web",
@@ -189,7 +200,6 @@ def start_servers(
                 stderr=open(log_dir / f"web-{port}.log", "w"),  # noqa: SIM115 - open while it runs
             )
         )
-        ports.append(port)
     for port, process in zip(ports, processes, strict=True):
         deadline = time.monotonic() + 60
         while True:

@@ -32,7 +32,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hscale
 os.environ["DJANGO_SETTINGS_MODULE"] = "fast_settings"
 
 import booking_rush  # noqa: E402 - needs the path above
-from booking_rush import PASSWORD, Browser, free_port  # noqa: E402
+from booking_rush import PASSWORD, Browser, free_ports  # noqa: E402
 
 CHECKS: list[tuple[str, bool, str]] = []
 
@@ -319,7 +319,8 @@ def main() -> None:
     connections.close_all()
     print(f"set up in {time.monotonic() - started:.0f} s: {pupils} pupils, {parents} parents")
 
-    smtp = SMTPServer(host="127.0.0.1", port=free_port()).start()
+    smtp_port, *ports = free_ports(3)
+    smtp = SMTPServer(host="127.0.0.1", port=smtp_port).start()
     env = dict(
         os.environ,
         DEBUG="0",
@@ -332,7 +333,6 @@ def main() -> None:
         PYTHONUNBUFFERED="1",
     )
     schoolgate = str(ROOT / ".venv/bin/schoolgate")
-    ports = [free_port(), free_port()]
     processes = {}
     try:
         for n, port in enumerate(ports, 1):
@@ -375,7 +375,10 @@ def main() -> None:
         print("checks:")
         final_checks(evening_id, smtp, stats)
         for name, process in processes.items():
-            check(f"{name} still running", process.poll() is None, process.returncode or "")
+            stopped = process.poll() is not None
+            last_lines = (workdir / f"{name}.log").read_text().splitlines()[-3:] if stopped else []
+            detail = f"exit {process.returncode}; " + " | ".join(last_lines) if stopped else ""
+            check(f"{name} still running", not stopped, detail)
     finally:
         for process in processes.values():
             process.terminate()
