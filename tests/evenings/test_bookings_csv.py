@@ -19,7 +19,7 @@ HEADER = [
     "End",
     "Teacher",
     "Room",
-    "Video link",
+    "Video call page",
     "Pupil",
     "Year",
     "Registration group",
@@ -65,7 +65,7 @@ def test_one_row_per_confirmed_appointment_in_time_order(school, evening):
         "End": "16:10",
         "Teacher": "Ms M Maths",
         "Room": "M1",
-        "Video link": "",
+        "Video call page": "",
         "Pupil": "Amy Ash",
         "Year": "7",
         "Registration group": "7A",
@@ -94,7 +94,7 @@ def test_times_are_on_the_schools_clock_in_summer(school):
     assert (row["Date"], row["Start"], row["End"]) == ("2026-06-09", "16:00", "16:10")
 
 
-def test_booked_by_the_school_video_link_and_attendance(school):
+def test_booked_by_the_school_video_call_page_and_attendance(school, settings):
     evening = make_evening(school, mode="video")
     setup.update_teacher(
         teacher=teacher(evening, school, "S-MIA"),
@@ -107,11 +107,62 @@ def test_booked_by_the_school_video_link_and_attendance(school):
     ).appointments
     Appointment.objects.filter(pk=appointment.pk).update(attendance="attended")
 
-    [row] = read(bookings_csv(evening))
+    settings.SITE_URL = "https://gate.school.example"
+    data = bookings_csv(evening)
+    [row] = read(data)
 
     assert row["Booked by"] == "office@school.example (school)"
-    assert row["Meeting"] == "Video" and row["Video link"] == "https://meet.example/mia"
+    # The family's call page, never the teacher's fixed link (each appointment has its room).
+    assert row["Meeting"] == "Video" and row["Video call page"] == (
+        f"https://gate.school.example/parents/evenings/{evening.pk}"
+        f"/appointments/{appointment.pk}/call/"
+    )
+    assert b"meet.example/mia" not in data
     assert row["Attendance"] == "Attended"
+
+
+def test_in_person_or_video_rows_say_which(school, settings):
+    evening = make_evening(school, mode="both")
+    for code, room in (("S-MIA", "M1"), ("S-SAM", "S2")):
+        setup.update_teacher(
+            teacher=teacher(evening, school, code),
+            actor=school.organiser,
+            room=room,
+            video_link=f"https://meet.example/{code}",
+            now=NOW,
+        )
+    booking.book_slots(
+        parent=school.ann,
+        evening=evening,
+        choices=[
+            booking.Choice(
+                school.amy, teacher(evening, school, "S-MIA"), slot(evening, school, "S-MIA", 16, 0)
+            ),
+            booking.Choice(
+                school.ben,
+                teacher(evening, school, "S-SAM"),
+                slot(evening, school, "S-SAM", 16, 30),
+                method="video",
+            ),
+        ],
+        now=NOW,
+    )
+    settings.SITE_URL = "https://gate.school.example"
+    data = bookings_csv(evening)
+    rows = read(data)
+    video = Appointment.objects.get(evening=evening, pupil=school.ben)
+
+    assert [(r["Pupil"], r["Meeting"], r["Room"], r["Video call page"]) for r in rows] == [
+        ("Amy Ash", "In person", "M1", ""),
+        (
+            "Ben Ash",
+            "Video",
+            "S2",
+            f"https://gate.school.example/parents/evenings/{evening.pk}"
+            f"/appointments/{video.pk}/call/",
+        ),
+    ]
+    assert b"meet.example" not in data
 
 
 def test_a_formula_in_a_message_is_defused(school, evening):

@@ -369,14 +369,14 @@ def test_when_the_evening_offers_both_the_parent_chooses_video(client, school):
     client.force_login(school.ann)
     amy_mia = key(school.amy, evening, school, "S-MIA")
     grid = client.get(url("manual", evening.pk), {"teacher": amy_mia})
-    assert "How would you like to meet?" in text(grid)
+    assert "How would you like to meet Ms M Maths about Amy Ash?" in text(grid)
 
     planned = client.post(
         url("automatic", evening.pk),
-        {"earliest": "17:00", "latest": "18:00", "teacher": amy_mia, "method": "video"},
+        {"earliest": "17:00", "latest": "18:00", "teacher": amy_mia, f"method-{amy_mia}": "video"},
     )
-    fields = dict(re.findall(r'name="(slot-[\d-]+|method)" value="([\w]+)"', planned.text))
-    assert fields["method"] == "video"
+    fields = dict(re.findall(r'name="((?:slot|method)-[\d-]+)" value="([\w]+)"', planned.text))
+    assert fields[f"method-{amy_mia}"] == "video"
     held = client.post(url("hold-slots", evening.pk), fields)
 
     assert held.status_code == 302
@@ -808,6 +808,12 @@ def test_with_one_day_only_the_parent_chooses_the_day_first(client, school):
     days = list(evening.days.order_by("starts_at"))
     chosen = client.get(url("manual", evening.pk), {"teacher": amy_mia, "day": days[1].pk})
     thursday_slots = set(Slot.objects.filter(day=days[1]).values_list("pk", flat=True).iterator())
-    offered = {int(pk) for pk in re.findall(r'type="radio" value="(\d+)"', chosen.text)}
-    assert offered and offered <= thursday_slots  # only that day's times
-    assert f"These are the times on {thu:%A} {thu.day} {thu:%B}" in text(chosen)
+    offered = {int(pk) for pk in re.findall(r'type="radio" value="(\d+)">', chosen.text)}
+    greyed = {int(pk) for pk in re.findall(r'type="radio" value="(\d+)" disabled', chosen.text)}
+    tuesday_slots = set(Slot.objects.filter(day=days[0]).values_list("pk", flat=True).iterator())
+    assert offered and offered <= thursday_slots  # only that day's times can be chosen
+    assert greyed and greyed <= tuesday_slots  # the other day's are shown, not to be chosen
+    assert f"You chose {thu:%A} {thu.day} {thu:%B}: times on other days are greyed out" in text(
+        chosen
+    )
+    assert "Not available: your school books each family's appointments on one day" in text(chosen)

@@ -79,6 +79,17 @@ def default_method(evening: Evening) -> str:
     return Appointment.Method.IN_PERSON
 
 
+def offered_method(evening: Evening, method: str | None) -> str:
+    """The way of meeting asked for (None: the evening's default), or InvalidChoice when
+    the evening does not offer it."""
+    method = method or default_method(evening)
+    if method not in Appointment.Method.values or (
+        evening.mode != Evening.Mode.BOTH and method != default_method(evening)
+    ):
+        raise InvalidChoice(_("This evening does not offer that kind of meeting."))
+    return method
+
+
 def prepare_booking(
     *,
     evening: Evening,
@@ -259,11 +270,7 @@ def _resolve(*, evening: Evening, parent, choices) -> list[Wanted]:
         first = slots.get(pk_of(choice.slot))
         if first is None or first.teacher_id != teacher_id or first.evening_id != evening.pk:
             raise InvalidChoice(_("That time is not one of this teacher's appointments."))
-        method = choice.method or default_method(evening)
-        if method not in Appointment.Method.values or (
-            evening.mode != Evening.Mode.BOTH and method != default_method(evening)
-        ):
-            raise InvalidChoice(_("This evening does not offer that kind of meeting."))
+        method = offered_method(evening, choice.method)
         wanted.append(Wanted(pupil_id, entry.teacher, [first], entry.minutes, method))
     _extend_runs(wanted)
     return wanted

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from schoolgate.evenings.booking.availability import free_starts_for_lengths, parent_appointments
 from schoolgate.evenings.booking.locks import pk_of
-from schoolgate.evenings.booking.rules import check_bookable, default_method
+from schoolgate.evenings.booking.rules import check_bookable, offered_method
 from schoolgate.evenings.models import (
     Appointment,
     Evening,
@@ -23,26 +23,29 @@ def plan_visit(
     earliest: datetime | None = None,
     latest: datetime | None = None,
     method: str | None = None,
+    methods=None,
     now: datetime | None = None,
 ) -> planner.Plan:
     """Propose the best itinerary for `wanted` [(pupil, teacher)] between the parent's
     earliest arrival and latest departure, around their existing appointments.
 
     Keys of the plan are (pupil id, teacher id); each placed option's `ref` is the
-    first slot's id, ready for `booking.hold_slots`. Pairs the parent may not book are
-    refused as in booking (NotAllowed, NotBookable)."""
+    first slot's id, ready for `booking.hold_slots`. `methods` {(pupil id, teacher id):
+    "in_person" or "video"} says how each pair meets where the evening offers both (else
+    `method`, else the evening's default): in person needs travel time between rooms,
+    video none. Pairs the parent may not book are refused as in booking (NotAllowed,
+    NotBookable), a way of meeting the evening does not offer as InvalidChoice."""
 
     now = now or timezone.now()
-    method = method or default_method(evening)
     pairs = [(pk_of(p), pk_of(t)) for p, t in wanted]
     bookable = check_bookable(parent=parent, evening=evening, pairs=pairs)
+    ways = {pair: offered_method(evening, (methods or {}).get(pair) or method) for pair in pairs}
     # Free runs depend on the length: ask for each (teacher, length) wanted, all at once.
     free = free_starts_for_lengths(
         evening=evening,
         lengths={(t, bookable[p][t].minutes) for p, t in pairs},
         now=now,
     )
-    in_person = method == Appointment.Method.IN_PERSON
     wants = []
     for pupil_id, teacher_id in pairs:
         entry = bookable[pupil_id][teacher_id]
@@ -55,7 +58,7 @@ def plan_visit(
                     for s in free[(teacher_id, entry.minutes)]
                 ),
                 room=entry.teacher.room,
-                in_person=in_person,
+                in_person=ways[(pupil_id, teacher_id)] == Appointment.Method.IN_PERSON,
             )
         )
     busy = [

@@ -3,7 +3,11 @@
 UTF-8 with a byte-order mark, so that Excel reads accented names right; times on
 the school's clock. A cell that a spreadsheet would run as a formula (starting with
 = + - @, a tab or a carriage return) gets a leading apostrophe: a parent's message
-is text the school did not write. The columns are described in docs/take-up.md."""
+is text the school did not write. The columns are described in docs/take-up.md.
+
+A video appointment's link is its family's call page on Schoolgate (docs/video.md),
+which opens only for that family: the office can give it to a parent who lost the
+email. Never a teacher's fixed meeting link: each appointment has its own room."""
 
 import csv
 import io
@@ -15,6 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from schoolgate.evenings.models import Appointment, Evening
+from schoolgate.evenings.video import rooms
 from schoolgate.mis.models import GroupMembership, TeachingGroup
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +43,7 @@ def columns() -> list[str]:
         _("End"),
         _("Teacher"),
         _("Room"),
-        _("Video link"),
+        _("Video call page"),
         _("Pupil"),
         _("Year"),
         _("Registration group"),
@@ -80,7 +85,7 @@ def rows(evening: Evening) -> Iterator[list[str]]:
             f"{end:%H:%M}",
             str(a.teacher.staff),
             a.teacher.room,
-            a.teacher.video_link if a.method == Appointment.Method.VIDEO else "",
+            rooms.call_link(a) if a.method == Appointment.Method.VIDEO else "",
             a.pupil.display_name,
             "" if year is None else YEAR_CODES.get(year, str(year)),
             ", ".join(forms.get(a.pupil_id, [])),

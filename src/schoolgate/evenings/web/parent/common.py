@@ -45,11 +45,14 @@ def evening_url(evening) -> str:
     return reverse("evenings:evening", args=[evening.pk])
 
 
-def chosen_method(request, evening) -> str | None:
-    """In person or video, when the evening offers both (the engine checks the value)."""
+def chosen_methods(request, evening, keys) -> dict[str, str | None]:
+    """In person or video for each wanted pair (`key` "<pupil>-<teacher>"), when the
+    evening offers both: the pair's `method-<key>` field, else the one `method` field for
+    all, else None (the engine's default). The engine checks the values."""
     if evening.mode != Evening.Mode.BOTH:
-        return None
-    return request.POST.get("method") or None
+        return dict.fromkeys(keys)
+    default = request.POST.get("method") or None
+    return {key: request.POST.get(f"method-{key}") or default for key in keys}
 
 
 def form_errors(form) -> list[tuple[str, str]]:

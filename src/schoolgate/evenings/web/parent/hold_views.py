@@ -20,7 +20,7 @@ from schoolgate.evenings.web.parent import selectors
 from schoolgate.evenings.web.parent.common import (
     GONE,
     REFUSED,
-    chosen_method,
+    chosen_methods,
     evening_url,
     form_errors,
     when_text,
@@ -71,12 +71,13 @@ def hold(request, evening_id):
             if not errors:
                 errors = [(_("None of these teachers has a free time left"), "#main-content")]
             return times_grid_page(request, evening, chosen, picked=picked, errors=errors)
+    methods = chosen_methods(request, evening, picked)
     choices = [
         booking.Choice(
             pupil=by_key[key].pupil.pk,
             teacher=by_key[key].teacher.pk,
             slot=slot_id,
-            method=chosen_method(request, evening),
+            method=methods[key],
         )
         for key, slot_id in picked.items()
     ]

@@ -20,7 +20,7 @@ from schoolgate.evenings.running import absence, waiting
 from schoolgate.evenings.web.parent import selectors
 from schoolgate.evenings.web.parent.common import (
     REFUSED,
-    chosen_method,
+    chosen_methods,
     evening_url,
     form_errors,
     plan_reasons,
@@ -123,21 +123,22 @@ def times_grid_page(request, evening, chosen, *, picked=None, errors=(), status=
             f"{a.pupil_id}-{a.teacher_id}": held_slots[a.pk].pk for a in held if a.pk in held_slots
         }
     days = list(evening.days.order_by("starts_at"))
+    # One day only: the other days' times are shown greyed out, not to be chosen (the
+    # template says why); the engine refuses them anyway.
     one_day = _one_day(request, days, booked=busy) if len(days) > 1 else None
-    if one_day is not None and one_day["day"] is not None:
-        # One day only: the parent sees that day's times, not times the rule would refuse.
-        for t in times:
-            t.days = [group for group in t.days if group.day.pk == one_day["day"].pk]
+    methods = chosen_methods(request, evening, [t.chosen.key for t in times])
+    if request.method == "GET":
+        # Choosing again: each held time keeps its way of meeting.
+        methods.update({f"{a.pupil_id}-{a.teacher_id}": a.method for a in held})
     return render(
         request,
         "evenings/parent/manual.html",
         {
             "evening": evening,
-            "rows": [(t, picked.get(t.chosen.key)) for t in times],
+            "rows": [(t, picked.get(t.chosen.key), methods.get(t.chosen.key)) for t in times],
             "busy": busy,
             "one_day": one_day,
             "several_days": len(days) > 1,
-            "method": chosen_method(request, evening),
             "errors": errors,
             "chosen": chosen,
         },
@@ -197,6 +198,7 @@ def automatic(request, evening_id):
     if not valid or not chosen:
         return _visit_form(request, evening, children, form, {c.key for c in chosen}, errors)
     now = timezone.now()
+    methods = chosen_methods(request, evening, [c.key for c in chosen])
     try:
         plan = plan_visit(
             parent=request.user,
@@ -204,7 +206,7 @@ def automatic(request, evening_id):
             wanted=[(c.pupil.pk, c.teacher.pk) for c in chosen],
             earliest=form.cleaned_data["earliest_at"],
             latest=form.cleaned_data["latest_at"],
-            method=chosen_method(request, evening),
+            methods={(c.pupil.pk, c.teacher.pk): methods[c.key] for c in chosen},
             now=now,
         )
     except BookingError as error:
@@ -242,7 +244,11 @@ def _visit_form(request, evening, children, form, ticked, errors=(), status=200)
             "ticked": ticked,
             "errors": errors,
             "several_days": len(form.days) > 1,
-            "method": chosen_method(request, evening),
+            "video_keys": {
+                key
+                for key, method in chosen_methods(request, evening, ticked).items()
+                if method == Appointment.Method.VIDEO
+            },
         },
         status=status,
     )
@@ -252,11 +258,18 @@ def _proposal(request, evening, chosen, plan, form, *, now):
     by_key = {(c.pupil.pk, c.teacher.pk): c for c in chosen}
     existing = {a.pk: a for a in selectors.own_busy(evening, request.user, now=now)}
     reasons = plan_reasons()
+    methods = chosen_methods(request, evening, [c.key for c in chosen])
     steps = []
     for step in plan.steps:
         if step.key is not None:
             steps.append(
-                {"new": True, "chosen": by_key[step.key], "start": step.start, "end": step.end}
+                {
+                    "new": True,
+                    "chosen": by_key[step.key],
+                    "method": methods.get(by_key[step.key].key),
+                    "start": step.start,
+                    "end": step.end,
+                }
             )
         else:
             steps.append(
@@ -270,10 +283,12 @@ def _proposal(request, evening, chosen, plan, form, *, now):
     return {
         "evening": evening,
         "steps": steps,
-        "placed": [(by_key[key], option.ref) for key, option in plan.placed.items()],
+        "placed": [
+            (by_key[key], option.ref, methods.get(by_key[key].key))
+            for key, option in plan.placed.items()
+        ],
         "unplaced": [(by_key[key], reasons[reason]) for key, reason in plan.unplaced.items()],
         "plan": plan,
         "chosen": chosen,
         "form": form,
-        "method": chosen_method(request, evening),
     }
