@@ -9,7 +9,6 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from evenings_school import teacher
 from icalendar import Calendar
 from pypdf import PdfReader
 from teacher_helpers import signed_in, teacher_account
