@@ -107,7 +107,10 @@ def test_one_day_only_greys_out_the_other_days_times(visit, school):
     expect(
         page.get_by_text(f"You chose {thu:%A} {thu.day} {thu:%B}: times on other")
     ).to_be_visible()
-    reason = f"Not available: your school books each family's appointments on one day, and yours is {thu:%A} {thu.day} {thu:%B}."
+    reason = (
+        "Not available: your school books each family's appointments on one day, "
+        f"and yours is {thu:%A} {thu.day} {thu:%B}."
+    )
     expect(times.get_by_text(reason)).to_be_visible()
     greyed = times.locator("[data-closed-day] input")
     assert greyed.count() > 0
@@ -163,7 +166,7 @@ def test_the_hold_page_counts_down_beside_the_message_boxes(visit_at, school):
     last_box = page.get_by_label(re.compile(r"Message to Mr S Science about Ben Ash"))
     last_box.fill("How is Ben getting on?")
     box = beside.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 844, box
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, box
     visit.check("choice-hold-countdown-phone")
 
     welsh(school.ann)
