@@ -103,5 +103,7 @@ def test_one_day_only_the_parent_chooses_the_day_first(visit, school):
     expect(page.get_by_text("Choose the day first")).to_be_visible()
     visit.check("friction-one-day-choose")
     page.get_by_role("link", name=f"{thu:%A} {thu.day} {thu:%B}").click()
-    expect(page.get_by_text(f"These are the times on {thu:%A} {thu.day} {thu:%B}")).to_be_visible()
+    expect(
+        page.get_by_text(f"You chose {thu:%A} {thu.day} {thu:%B}: times on other days are greyed")
+    ).to_be_visible()
     visit.check("friction-one-day-times")
