@@ -72,7 +72,7 @@ def test_in_person_for_one_teacher_and_video_for_another(visit, school):
     choose(page, "Teachers for Amy Ash", "Dr E English")
     expect(how).to_be_visible()
     how.get_by_label("By video").check()
-    visit.check("choice-method-planner", phone=False)
+    visit.check("choice-method-planner")
 
     welsh(school.ann)
     visit.goto(f"/parents/evenings/{evening.pk}/manual/?teacher=" + _key(school, evening))
